@@ -1,0 +1,32 @@
+export { type Clock, systemClock, type TimerHandle } from './clock.js';
+export { type Timing, timingDefaults, timingEnv } from './config.js';
+export {
+  type CoreErrorCode,
+  coreErrorCodes,
+  describeError,
+  HandoverError,
+  HandoverOptionError,
+  isHandoverError,
+  TaskAbortedError,
+} from './errors.js';
+export type { HookFn, HookOptions } from './hooks.js';
+export { createDefaultLogger, type LogFn, type Logger } from './logger.js';
+export type { ProcessPort, WorkerIdentity, WorkerOptions } from './options.js';
+export type {
+  BrokerPort,
+  DrainNotice,
+  DrainSummary,
+  Port,
+  ServerCloseReport,
+  ServerPort,
+} from './ports.js';
+export { canTransition, type StateChange, type WorkerState, workerStates } from './state.js';
+export type { TaskFn, TaskHandle, TaskInfo, TaskMeta } from './tasks.js';
+export type {
+  ReadinessChange,
+  StopResult,
+  Worker,
+  WorkerEvents,
+  WorkerSnapshot,
+} from './types.js';
+export { createWorker } from './worker.js';

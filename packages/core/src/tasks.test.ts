@@ -1,0 +1,175 @@
+import { describe, expect, it } from 'vitest';
+import { HandoverError, TaskAbortedError } from './errors.js';
+import { TaskTracker } from './tasks.js';
+
+function deferred<T = void>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+describe('TaskTracker', () => {
+  it('runs no more tasks at once than its concurrency', async () => {
+    const tracker = new TaskTracker(2, () => 0);
+    let running = 0;
+    let peak = 0;
+    const gates = Array.from({ length: 5 }, () => deferred());
+    const runs = gates.map((gate) =>
+      tracker.run(async () => {
+        running++;
+        peak = Math.max(peak, running);
+        await gate.promise;
+        running--;
+      }),
+    );
+    await Promise.resolve();
+    expect(tracker.size).toBe(5);
+    expect(tracker.free).toBe(0);
+    for (const gate of gates) gate.resolve();
+    await Promise.all(runs);
+    expect(peak).toBe(2);
+    expect(tracker.size).toBe(0);
+    expect(tracker.free).toBe(2);
+  });
+
+  it('resolves whenIdle only after queued, running and tracked work is done', async () => {
+    const tracker = new TaskTracker(1, () => 0);
+    const gate = deferred();
+    const task = tracker.run(() => gate.promise);
+    const request = tracker.track({ name: 'http:GET /' });
+    let idle = false;
+    const waiting = tracker.whenIdle().then(() => {
+      idle = true;
+    });
+    gate.resolve();
+    await task;
+    await Promise.resolve();
+    expect(idle).toBe(false);
+    request.done();
+    request.done();
+    await waiting;
+    expect(idle).toBe(true);
+  });
+
+  it('fires every signal on abortAll and rejects queued tasks with TaskAbortedError', async () => {
+    const tracker = new TaskTracker(1, () => 0);
+    let runningSignal: AbortSignal | undefined;
+    const running = tracker.run(
+      (signal) =>
+        new Promise((_, reject) => {
+          runningSignal = signal;
+          signal.addEventListener('abort', () => reject(signal.reason));
+        }),
+      { name: 'job', key: 'seq-1' },
+    );
+    let queuedStarted = false;
+    const queued = tracker.run(
+      () => {
+        queuedStarted = true;
+      },
+      { name: 'job', key: 'seq-2' },
+    );
+    const handle = tracker.track({ name: 'http' });
+    await Promise.resolve();
+    const cut = tracker.abortAll('deadline');
+    expect(cut.map((t) => [t.key, t.status])).toEqual([
+      ['seq-1', 'running'],
+      ['seq-2', 'queued'],
+      [undefined, 'running'],
+    ]);
+    await expect(running).rejects.toBeInstanceOf(TaskAbortedError);
+    await expect(queued).rejects.toBeInstanceOf(TaskAbortedError);
+    expect(queuedStarted).toBe(false);
+    expect(runningSignal?.aborted).toBe(true);
+    expect(handle.signal.aborted).toBe(true);
+  });
+
+  it('rejects a running task at once when cut off, but keeps its slot until it returns', async () => {
+    const tracker = new TaskTracker(1, () => 0);
+    const gate = deferred();
+    let result: unknown;
+    const running = tracker.run(async () => {
+      await gate.promise;
+      return 'late';
+    });
+    running.then(
+      (value) => {
+        result = value;
+      },
+      (error: unknown) => {
+        result = error;
+      },
+    );
+    await Promise.resolve();
+    tracker.abortAll('deadline');
+    await Promise.resolve();
+    expect(result).toBeInstanceOf(TaskAbortedError);
+    expect(tracker.size).toBe(0);
+    expect(tracker.free).toBe(0);
+    gate.resolve();
+    await new Promise((r) => setImmediate(r));
+    expect(tracker.free).toBe(1);
+    expect(result).toBeInstanceOf(TaskAbortedError);
+  });
+
+  it('wakes whenSlotFree waiters when a task finishes', async () => {
+    const tracker = new TaskTracker(1, () => 0);
+    const gate = deferred();
+    const task = tracker.run(() => gate.promise);
+    let woke = false;
+    const waiting = tracker.whenSlotFree().then(() => {
+      woke = true;
+    });
+    await Promise.resolve();
+    expect(woke).toBe(false);
+    gate.resolve();
+    await task;
+    await waiting;
+    expect(woke).toBe(true);
+    await expect(tracker.whenSlotFree()).resolves.toBeUndefined();
+  });
+
+  it('aborts a tracked handle at the deadline whether its signal was read before or after', () => {
+    const tracker = new TaskTracker(1, () => 0);
+    const early = tracker.track({ name: 'http:GET /stream' });
+    const earlySignal = early.signal;
+    const late = tracker.track({ name: 'http:GET /' });
+    tracker.abortAll('the drain deadline passed');
+    expect(earlySignal.aborted).toBe(true);
+    expect(late.signal.aborted).toBe(true);
+    expect(late.signal.reason).toBeInstanceOf(TaskAbortedError);
+    expect(early.signal).toBe(earlySignal);
+  });
+
+  it('reports the age of each task from the injected clock', async () => {
+    let now = 1000;
+    const tracker = new TaskTracker(1, () => now);
+    const handle = tracker.track({ name: 'http', key: 'r1' });
+    now = 1750;
+    expect(tracker.list()).toEqual([{ name: 'http', key: 'r1', status: 'running', ageMs: 750 }]);
+    handle.done();
+  });
+
+  it('refuses new work with HANDOVER_E_NOT_ACCEPTING once closed', async () => {
+    const tracker = new TaskTracker(1, () => 0);
+    tracker.close('the worker has stopped');
+    await expect(tracker.run(() => 1)).rejects.toMatchObject({
+      code: 'HANDOVER_E_NOT_ACCEPTING',
+      message: 'the worker accepts no new work: the worker has stopped',
+    });
+    expect(() => tracker.track()).toThrow(HandoverError);
+  });
+
+  it('passes a handler error through unchanged', async () => {
+    const tracker = new TaskTracker(1, () => 0);
+    const boom = new Error('boom');
+    await expect(
+      tracker.run(() => {
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
+    expect(tracker.size).toBe(0);
+  });
+});
