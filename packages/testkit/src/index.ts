@@ -1,0 +1,30 @@
+export { findBinary } from './binaries.js';
+export {
+  type Child,
+  type ChildExit,
+  type LogLine,
+  reapChildren,
+  type SpawnOptions,
+  spawnNode,
+} from './child.js';
+export {
+  type HttpOutcome,
+  type HttpRequestOptions,
+  type HttpResult,
+  httpRequest,
+  tryHttpRequest,
+} from './http-client.js';
+export { describeHttpConformance, type HttpConformanceTarget } from './http-conformance.js';
+export { type Load, type LoadOptions, type LoadReport, startLoad } from './http-load.js';
+export { expectBuilt, type HttpService, startHttpService } from './http-service.js';
+export { type CapturingLogger, captureLogger, type LogEntry } from './logger.js';
+export {
+  findNatsServer,
+  type NatsServer,
+  type NatsServerOptions,
+  startNatsServer,
+} from './nats-server.js';
+export { findNginx, type Nginx, type NginxOptions, startNginx } from './nginx.js';
+export { getFreePort } from './ports.js';
+export { getStablePort } from './stable-port.js';
+export { type WaitOptions, waitFor, within } from './wait.js';
