@@ -1,0 +1,240 @@
+import { jetstream, type PubAck } from '@nats-io/jetstream';
+import {
+  type NatsConnection,
+  NoRespondersError,
+  headers as natsHeaders,
+  nuid,
+  RequestError,
+  TimeoutError,
+} from '@nats-io/transport-node';
+import { type Codec, jsonCodec } from './codec.js';
+import { NatsAdapterError } from './errors.js';
+import { checkPrefix, defaultPrefix, headerNames, serviceNames } from './names.js';
+import { invalidOption, optionalInteger } from './validate.js';
+
+/** Options of {@link createTaskClient}; each can be overridden per call. */
+export interface TaskClientOptions {
+  /** The service whose workers take the work. */
+  readonly service: string;
+  /** @default 'handover' */
+  readonly prefix?: string;
+  /** Total time a call may take, retries included. @default 10000 */
+  readonly timeoutMs?: number;
+  /** Time one attempt waits for an answer. @default 2000 */
+  readonly attemptTimeoutMs?: number;
+  /** Delay before retry n: random in [½, 1] × `min(base × 2^(n-1), max)`. @default { base: 25, max: 500 } */
+  readonly backoffMs?: { readonly base: number; readonly max: number };
+  /** @default jsonCodec */
+  readonly codec?: Codec<unknown, unknown>;
+  /** Called before each retry, e.g. to count them. */
+  readonly onRetry?: (retry: {
+    readonly attempt: number;
+    readonly reason: string;
+    readonly delayMs: number;
+  }) => void;
+}
+
+/** Per-call options of {@link TaskClient.request}. */
+export interface RequestOptions {
+  readonly timeoutMs?: number;
+  readonly attemptTimeoutMs?: number;
+  /** Idempotency key sent with every attempt. @default a fresh NUID */
+  readonly requestId?: string;
+  /** Extra headers. */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** Per-call options of {@link TaskClient.publish}. */
+export interface PublishOptions {
+  /** @default '<prefix>.<svc>.jobs' */
+  readonly subject?: string;
+  /** `Nats-Msg-Id`: the stream drops a duplicate within its window. @default a fresh NUID */
+  readonly msgId?: string;
+  readonly timeoutMs?: number;
+}
+
+/** Sends work to a service's workers. */
+export interface TaskClient {
+  /**
+   * Request/reply with retries: "no responders", timeouts and `503` are retried with the same
+   * `Handover-Request-Id`, with backoff, until `timeoutMs` runs out. Other service errors throw
+   * `HANDOVER_E_NATS_REQUEST_FAILED` at once.
+   */
+  request<T = unknown>(payload: unknown, options?: RequestOptions): Promise<T>;
+  /** Publishes a JetStream job and waits for the stream's ack (retried with the same msg id). */
+  publish(payload: unknown, options?: PublishOptions): Promise<PubAck>;
+}
+
+/** A request or publish that did not succeed; `status` is the service error code, if any. */
+export class TaskRequestError extends NatsAdapterError {
+  readonly status: number | undefined;
+  readonly attempts: number;
+
+  constructor(
+    code:
+      | 'HANDOVER_E_NATS_REQUEST_FAILED'
+      | 'HANDOVER_E_NATS_REQUEST_TIMEOUT'
+      | 'HANDOVER_E_NATS_PUBLISH_FAILED',
+    message: string,
+    details: { status?: number; attempts: number; cause?: unknown },
+  ) {
+    super(code, message, { cause: details.cause });
+    this.name = 'TaskRequestError';
+    this.status = details.status;
+    this.attempts = details.attempts;
+  }
+}
+
+/** Why an attempt can be retried, or `undefined` if it cannot. */
+function retryable(error: unknown): string | undefined {
+  if (error instanceof NoRespondersError) return 'no responders';
+  if (error instanceof RequestError && error.isNoResponders()) return 'no responders';
+  if (
+    error instanceof TimeoutError ||
+    (error instanceof Error && error.cause instanceof TimeoutError)
+  )
+    return 'timeout';
+  return undefined;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A client for the workers of one service (the controller side of PROTOCOL.md). */
+export function createTaskClient(nc: NatsConnection, options: TaskClientOptions): TaskClient {
+  if (typeof options?.service !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(options.service)) {
+    throw invalidOption('service', options?.service, '1-64 characters of [A-Za-z0-9_-]');
+  }
+  const prefixError = checkPrefix(options.prefix ?? defaultPrefix);
+  if (prefixError) throw prefixError;
+  const names = serviceNames(options.service, options.prefix ?? defaultPrefix);
+  const defaultTimeout = optionalInteger('timeoutMs', options.timeoutMs, 1) ?? 10_000;
+  const defaultAttempt = optionalInteger('attemptTimeoutMs', options.attemptTimeoutMs, 1) ?? 2000;
+  const backoff = options.backoffMs ?? { base: 25, max: 500 };
+  if (
+    !(
+      Number.isSafeInteger(backoff?.base) &&
+      Number.isSafeInteger(backoff?.max) &&
+      backoff.base >= 0 &&
+      backoff.max >= backoff.base
+    )
+  ) {
+    throw invalidOption(
+      'backoffMs',
+      backoff,
+      'an object { base, max } of ms with 0 <= base <= max',
+    );
+  }
+  const callTimeouts = (call: {
+    readonly timeoutMs?: number;
+    readonly attemptTimeoutMs?: number;
+  }) => ({
+    total: optionalInteger('timeoutMs', call.timeoutMs, 1) ?? defaultTimeout,
+    attempt: optionalInteger('attemptTimeoutMs', call.attemptTimeoutMs, 1) ?? defaultAttempt,
+  });
+  const codec = options.codec ?? jsonCodec;
+
+  /** Runs `attempt` until it succeeds, fails for good, or the deadline passes. */
+  async function withRetries<T>(
+    deadline: number,
+    attempt: (timeoutMs: number, n: number) => Promise<T | { retry: string }>,
+    onTimeout: (attempts: number, last: string) => TaskRequestError,
+  ): Promise<T> {
+    let last = 'no attempt';
+    for (let n = 1; ; n++) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw onTimeout(n - 1, last);
+      const outcome = await attempt(left, n);
+      if (!(outcome && typeof outcome === 'object' && 'retry' in outcome)) return outcome as T;
+      last = outcome.retry;
+      const delayMs = Math.min(
+        Math.round(Math.min(backoff.base * 2 ** (n - 1), backoff.max) * (0.5 + Math.random() / 2)),
+        Math.max(0, deadline - Date.now()),
+      );
+      options.onRetry?.({ attempt: n, reason: last, delayMs });
+      await sleep(delayMs);
+    }
+  }
+
+  return {
+    async request<T>(payload: unknown, call: RequestOptions = {}): Promise<T> {
+      const timeouts = callTimeouts(call);
+      const deadline = Date.now() + timeouts.total;
+      const requestId = call.requestId ?? nuid.next();
+      const data = codec.encode(payload);
+      return withRetries<T>(
+        deadline,
+        async (left, n) => {
+          const h = natsHeaders();
+          for (const [k, v] of Object.entries(call.headers ?? {})) h.set(k, v);
+          h.set(headerNames.requestId, requestId);
+          h.set(headerNames.deadline, String(deadline));
+          try {
+            const reply = await nc.request(names.tasks, data, {
+              timeout: Math.min(timeouts.attempt, left),
+              headers: h,
+            });
+            const status = reply.headers?.get(headerNames.serviceErrorCode);
+            if (!status) return codec.decode(reply.data) as T;
+            const message = reply.headers?.get(headerNames.serviceError) ?? '';
+            if (status === '503') return { retry: `503 ${message}` };
+            throw new TaskRequestError(
+              'HANDOVER_E_NATS_REQUEST_FAILED',
+              `request ${requestId} failed: ${status} ${message}`,
+              {
+                status: Number(status),
+                attempts: n,
+              },
+            );
+          } catch (error) {
+            const reason = retryable(error);
+            if (reason) return { retry: reason };
+            throw error;
+          }
+        },
+        (attempts, last) =>
+          new TaskRequestError(
+            'HANDOVER_E_NATS_REQUEST_TIMEOUT',
+            `request ${requestId} got no answer within ${timeouts.total} ms (${attempts} attempts; last: ${last})`,
+            { attempts },
+          ),
+      );
+    },
+
+    async publish(payload: unknown, call: PublishOptions = {}): Promise<PubAck> {
+      const timeouts = callTimeouts(call);
+      const deadline = Date.now() + timeouts.total;
+      const msgID = call.msgId ?? nuid.next();
+      const subject = call.subject ?? names.jobs;
+      const js = jetstream(nc);
+      const data = codec.encode(payload);
+      return withRetries<PubAck>(
+        deadline,
+        async (left) => {
+          try {
+            return await js.publish(subject, data, {
+              msgID,
+              timeout: Math.min(defaultAttempt, left),
+            });
+          } catch (error) {
+            const reason = retryable(error);
+            if (reason) return { retry: reason };
+            throw new TaskRequestError(
+              'HANDOVER_E_NATS_PUBLISH_FAILED',
+              `publish to ${subject} failed: ${(error as Error).message}`,
+              {
+                attempts: 1,
+                cause: error,
+              },
+            );
+          }
+        },
+        (attempts, last) =>
+          new TaskRequestError(
+            'HANDOVER_E_NATS_PUBLISH_FAILED',
+            `publish to ${subject} was not acknowledged within ${timeouts.total} ms (${attempts} attempts; last: ${last})`,
+            { attempts },
+          ),
+      );
+    },
+  };
+}

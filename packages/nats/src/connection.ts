@@ -1,0 +1,229 @@
+import { readFileSync } from 'node:fs';
+import { describeError, type Logger } from '@handover/core';
+import {
+  AuthorizationError,
+  type ConnectionOptions,
+  connect,
+  credsAuthenticator,
+  type NatsConnection,
+  UserAuthenticationExpiredError,
+} from '@nats-io/transport-node';
+import { NatsAdapterError } from './errors.js';
+import { invalidOption } from './validate.js';
+
+/** How the adapter reaches NATS. Every nats.js option passes through untouched. */
+export interface ConnectionSettings {
+  /**
+   * nats.js connection options: `servers`, `token`, `user`/`pass`, `authenticator` (nkey,
+   * JWT), `tls`, `name`, ... Credentials in server URLs (`nats://user:pass@host`) are moved
+   * into `user`/`pass` (`token` without a colon). Handover waits for a broker that is down at
+   * start (logging why each attempt failed) and sets `maxReconnectAttempts: -1` unless you set
+   * it: a worker reconnects forever. Nothing of these options is ever logged.
+   * @default { servers: '127.0.0.1:4222' }
+   */
+  readonly connection?: ConnectionOptions;
+  /** Path of a `.creds` file (JWT + nkey seed), read once at connect. */
+  readonly credsFile?: string;
+}
+
+/**
+ * Splits `scheme://userinfo@host:port` (scheme optional) at the last `@` of the authority, so a
+ * password with an unencoded `@` stays whole. `userinfo` is undefined when there is none.
+ */
+function splitUserinfo(server: string): {
+  scheme: string;
+  userinfo: string | undefined;
+  rest: string;
+} {
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(server)?.[0] ?? '';
+  const afterScheme = server.slice(scheme.length);
+  const slash = afterScheme.indexOf('/');
+  const authorityEnd = slash === -1 ? afterScheme.length : slash;
+  const at = afterScheme.lastIndexOf('@', authorityEnd - 1);
+  if (at === -1) return { scheme, userinfo: undefined, rest: afterScheme };
+  return { scheme, userinfo: afterScheme.slice(0, at), rest: afterScheme.slice(at + 1) };
+}
+
+/** `nats://user:secret@host:4222` → `nats://***@host:4222`: server lists are logged redacted. */
+export function redactServer(server: string): string {
+  const { scheme, userinfo, rest } = splitUserinfo(server);
+  return userinfo === undefined ? server : `${scheme}***@${rest}`;
+}
+
+/**
+ * nats.js ignores `user:pass@` in server URLs, yet `NATS_URL=nats://user:pass@host:4222` is how
+ * many deployments pass credentials. Moves them into `user`/`pass` (or `token` when there is no
+ * colon) and strips them from the URLs, so they never sit in nats.js's server list either.
+ */
+export function credentialsFromUrls(options: ConnectionOptions): ConnectionOptions {
+  const { servers } = options;
+  if (servers === undefined) return options;
+  const list = Array.isArray(servers) ? servers : [servers];
+  const found = new Set<string>();
+  const stripped = list.map((server) => {
+    const { scheme, userinfo, rest } = splitUserinfo(server);
+    if (userinfo === undefined) return server;
+    found.add(userinfo);
+    return `${scheme}${rest}`;
+  });
+  if (found.size === 0) return options;
+  if (found.size > 1) {
+    throw invalidOption(
+      'connection.servers',
+      '(redacted)',
+      'URLs that carry the same credentials, or none',
+    );
+  }
+  if (
+    options.user !== undefined ||
+    options.token !== undefined ||
+    options.authenticator !== undefined
+  ) {
+    throw invalidOption(
+      'connection.servers',
+      '(redacted)',
+      'URLs without credentials when `user`, `token` or `authenticator` is set',
+    );
+  }
+  const [userinfo = ''] = found;
+  const colon = userinfo.indexOf(':');
+  const decode = (part: string): string => decodeURIComponent(part);
+  const auth =
+    colon === -1
+      ? { token: decode(userinfo) }
+      : { user: decode(userinfo.slice(0, colon)), pass: decode(userinfo.slice(colon + 1)) };
+  return { ...options, ...auth, servers: Array.isArray(servers) ? stripped : stripped[0] };
+}
+
+function serverList(options: ConnectionOptions): string[] {
+  const { servers, port } = options;
+  if (servers === undefined) return [port === undefined ? '127.0.0.1:4222' : `127.0.0.1:${port}`];
+  return (Array.isArray(servers) ? servers : [servers]).map(redactServer);
+}
+
+/** How often a failed first connection is logged: the first failure, then every 30 s. */
+const logEveryMs = 30_000;
+
+/**
+ * Connects, retrying (every `reconnectTimeWait`, default 2 s) while the broker is down, until
+ * `signal` fires. Unlike nats.js's `waitOnFirstConnect`, every retry's reason (refused, TLS,
+ * timeout) is logged, and an authorization failure ends the wait at once: it will not fix itself.
+ * A connection that completes after the abort is closed.
+ */
+export async function openConnection(
+  settings: ConnectionSettings,
+  name: string,
+  signal: AbortSignal,
+  logger: Logger,
+): Promise<NatsConnection> {
+  const options = credentialsFromUrls({ name, maxReconnectAttempts: -1, ...settings.connection });
+  if (settings.credsFile !== undefined) options.authenticator = readCreds(settings.credsFile);
+  logger.info({ servers: serverList(options) }, 'connecting to NATS');
+  let loggedAt = Number.NEGATIVE_INFINITY;
+  for (let attempt = 1; ; attempt++) {
+    signal.throwIfAborted();
+    try {
+      return await abortable(connect({ ...options, waitOnFirstConnect: false }), signal);
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      if (error instanceof AuthorizationError || error instanceof UserAuthenticationExpiredError) {
+        throw new NatsAdapterError(
+          'HANDOVER_E_NATS_CONNECT',
+          `NATS refused the credentials: ${describeError(error)}`,
+          {
+            cause: error,
+          },
+        );
+      }
+      if (Date.now() - loggedAt >= logEveryMs) {
+        loggedAt = Date.now();
+        logger.warn(
+          { attempt, error: describeError(error) },
+          'cannot connect to NATS yet; retrying',
+        );
+      }
+    }
+    await sleep(options.reconnectTimeWait ?? 2000, signal);
+  }
+}
+
+function readCreds(path: string): ReturnType<typeof credsAuthenticator> {
+  try {
+    return credsAuthenticator(readFileSync(path));
+  } catch (error) {
+    throw new NatsAdapterError(
+      'HANDOVER_E_NATS_CONNECT',
+      `cannot read credsFile ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+      { cause: error },
+    );
+  }
+}
+
+/** Rejects when `signal` fires; a connection that arrives afterwards is closed. */
+function abortable(pending: Promise<NatsConnection>, signal: AbortSignal): Promise<NatsConnection> {
+  return new Promise<NatsConnection>((resolve, reject) => {
+    const onAbort = (): void => {
+      reject(signal.reason);
+      pending.then((nc) => nc.close()).catch(() => {});
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    pending.then(
+      (nc) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(nc);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Resolves after `ms` or when `signal` fires. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
+
+/** Whether the connected server's version is at least `major.minor`. */
+export function serverAtLeast(nc: NatsConnection, major: number, minor: number): boolean {
+  const [have = 0, haveMinor = 0] = (nc.info?.version ?? '0.0').split('.').map(Number);
+  return have > major || (have === major && haveMinor >= minor);
+}
+
+/** What the connected server can do, checked once at connect. */
+export function checkServer(nc: NatsConnection, needsJetStream: boolean, logger: Logger): void {
+  const info = nc.info;
+  const version = info?.version ?? 'unknown';
+  if (!info?.headers) {
+    throw new NatsAdapterError(
+      'HANDOVER_E_NATS_UNSUPPORTED_SERVER',
+      `nats-server ${version} does not support headers (2.2 or later needed for service errors)`,
+    );
+  }
+  if (needsJetStream && !info.jetstream) {
+    throw new NatsAdapterError(
+      'HANDOVER_E_NATS_UNSUPPORTED_SERVER',
+      `nats-server ${version} has JetStream disabled: the registry (KV) needs it (start the server with -js, or pass registry: false)`,
+    );
+  }
+  const missing: string[] = [];
+  if (!serverAtLeast(nc, 2, 11)) {
+    missing.push(
+      'per-key TTL and KV expiry markers (2.11): staleness is read from heartbeatAt instead',
+    );
+    missing.push('reasons on JetStream term (2.11): the worker logs them instead');
+  }
+  logger.info(
+    { server: nc.getServer(), serverVersion: version, newerServerWouldAdd: missing },
+    'connected to NATS',
+  );
+}

@@ -1,0 +1,171 @@
+import { Kvm, type KvWatchEntry } from '@nats-io/kv';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { Channel } from './channel.js';
+import { checkPrefix, defaultPrefix, serviceNames } from './names.js';
+import { invalidOption, optionalInteger } from './validate.js';
+import { parseEntry, parseEvent, type WorkerEntry, type WorkerEvent } from './wire.js';
+
+/** A change of the live worker set. */
+export interface WorkerChange {
+  readonly type: 'added' | 'updated' | 'removed';
+  readonly worker: WorkerEntry;
+  /** Why a worker left: its entry was deleted, it went silent, or it announced `stopped`. */
+  readonly reason?: 'deleted' | 'stale' | 'stopped';
+  /** Local epoch ms at which the change was seen. */
+  readonly at: number;
+}
+
+/** Options of {@link watchWorkers}. */
+export interface WatchWorkersOptions {
+  /** Subject prefix of the workers' events. @default 'handover' */
+  readonly prefix?: string;
+  /** How often entries are checked for silence (the stale rule). @default 250 */
+  readonly checkEveryMs?: number;
+  /**
+   * The workers' heartbeat, used only when no worker has created the bucket yet: it is then
+   * created as a worker would, with a TTL of 3 × this.
+   * @default 1000
+   */
+  readonly heartbeatMs?: number;
+}
+
+/**
+ * The live workers of a service, kept up to date. Each iterator starts with an `added` change
+ * for every worker live at that moment, then yields changes as they happen.
+ */
+export interface WorkerWatch extends AsyncIterable<WorkerChange> {
+  /** Resolves once the entries already in the bucket are loaded. */
+  readonly loaded: Promise<void>;
+  /** Resolves when watching ends: with the error if the watch failed, else `undefined`. */
+  readonly closed: Promise<Error | undefined>;
+  /** The live workers now: ready or draining, none stale. */
+  snapshot(): WorkerEntry[];
+  /** Stops watching and ends every iterator. */
+  stop(): Promise<void>;
+}
+
+interface Tracked {
+  entry: WorkerEntry;
+  /** Local time of the last sign of life. */
+  seenAt: number;
+}
+
+/**
+ * Watches the workers of `service`: the `handover_<svc>` bucket (created if absent), merged with
+ * the workers' events, with entries that stay silent for 3 × their heartbeat dropped on a
+ * timer (nats-server before 2.11 tells watchers nothing when an entry expires). Silence is
+ * measured on this process's clock from the last update it saw.
+ */
+export async function watchWorkers(
+  nc: NatsConnection,
+  service: string,
+  options: WatchWorkersOptions = {},
+): Promise<WorkerWatch> {
+  if (typeof service !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(service)) {
+    throw invalidOption('service', service, '1-64 characters of [A-Za-z0-9_-]');
+  }
+  const prefixError = checkPrefix(options.prefix ?? defaultPrefix);
+  if (prefixError) throw prefixError;
+  const checkEveryMs = optionalInteger('checkEveryMs', options.checkEveryMs, 10) ?? 250;
+  const heartbeatMs = optionalInteger('heartbeatMs', options.heartbeatMs, 100) ?? 1000;
+  const names = serviceNames(service, options.prefix ?? defaultPrefix);
+  const workers = new Map<string, Tracked>();
+  /** Instances that announced `stopped`, so a late heartbeat cannot bring them back (kept 1 min). */
+  const stopped = new Map<string, number>();
+  const changes = new Channel<WorkerChange>(() =>
+    [...workers.values()].map(({ entry }) => ({ type: 'added', worker: entry, at: Date.now() })),
+  );
+  const emit = (type: WorkerChange['type'], worker: WorkerEntry, reason?: WorkerChange['reason']) =>
+    changes.push({ type, worker, at: Date.now(), ...(reason ? { reason } : {}) });
+  const remove = (id: string, reason: NonNullable<WorkerChange['reason']>) => {
+    const tracked = workers.get(id);
+    if (!tracked) return;
+    workers.delete(id);
+    emit('removed', tracked.entry, reason);
+  };
+
+  // An existing bucket is used as it is; a missing one is created as a worker would.
+  const kv = await new Kvm(nc).create(names.bucket, { history: 1, ttl: 3 * heartbeatMs });
+  let markLoaded: () => void = () => {};
+  const loaded = new Promise<void>((resolve) => {
+    markLoaded = resolve;
+  });
+
+  const onEntry = (e: KvWatchEntry): void => {
+    if (e.operation !== 'PUT') remove(e.key, 'deleted');
+    else {
+      const entry = parseEntry(e.value);
+      if (entry && entry.id === e.key && !stopped.has(entry.instance)) {
+        const now = Date.now();
+        // The current contents arrive first: their age is what the server says.
+        const seenAt = e.isUpdate ? now : Math.min(now, e.created.getTime());
+        const known = workers.has(e.key);
+        if (now - seenAt <= 3 * entry.heartbeatMs) {
+          workers.set(e.key, { entry, seenAt });
+          emit(known ? 'updated' : 'added', entry);
+        }
+      }
+    }
+    if (e.isUpdate) markLoaded();
+  };
+  const onEvent = (event: WorkerEvent): void => {
+    const tracked = workers.get(event.id);
+    if (event.type === 'stopped') {
+      stopped.set(event.instance, Date.now());
+      if (tracked?.entry.instance === event.instance) remove(event.id, 'stopped');
+    } else if (
+      (event.type === 'draining' || event.type === 'failed') &&
+      tracked?.entry.instance === event.instance
+    ) {
+      if (tracked.entry.state !== 'draining') {
+        tracked.entry = { ...tracked.entry, state: 'draining' };
+        emit('updated', tracked.entry);
+      }
+    }
+  };
+
+  const sub: Subscription = nc.subscribe(names.allEvents, {
+    callback: (_error, msg) => {
+      const event = parseEvent(msg.data);
+      if (event && event.service === service) onEvent(event);
+    },
+  });
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const watch = await kv.watch();
+  // Checked once the watch exists: an empty bucket now means no current entry will arrive
+  // (one that expired in between would otherwise leave `loaded` waiting for the next write).
+  if ((await kv.status()).values === 0) markLoaded();
+  const reading = (async (): Promise<Error | undefined> => {
+    try {
+      for await (const e of watch) onEntry(e);
+      return undefined;
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
+    } finally {
+      clearInterval(timer);
+      markLoaded();
+      changes.end();
+    }
+  })();
+  timer = setInterval(() => {
+    const now = Date.now();
+    for (const [id, { entry, seenAt }] of workers) {
+      if (now - seenAt > 3 * entry.heartbeatMs) remove(id, 'stale');
+    }
+    for (const [instance, at] of stopped) if (now - at > 60_000) stopped.delete(instance);
+  }, checkEveryMs);
+
+  return {
+    loaded,
+    closed: reading,
+    snapshot: () => [...workers.values()].map((t) => t.entry),
+    [Symbol.asyncIterator]: () => changes[Symbol.asyncIterator](),
+    stop: async () => {
+      clearInterval(timer);
+      sub.unsubscribe();
+      watch.stop();
+      await reading;
+      changes.end();
+    },
+  };
+}

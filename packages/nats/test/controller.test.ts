@@ -1,0 +1,203 @@
+import { waitFor } from '@handover/testkit';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { describe, expect, it } from 'vitest';
+import {
+  createTaskClient,
+  TaskRequestError,
+  type WorkerChange,
+  watchWorkers,
+} from '../src/index.js';
+import { ready, useNats } from './helpers.js';
+
+const { nc, worker } = useNats();
+
+/** Collects the changes a watch yields, from its first iterator. */
+function collect(watch: AsyncIterable<WorkerChange>) {
+  const changes: WorkerChange[] = [];
+  void (async () => {
+    for await (const change of watch) changes.push(change);
+  })();
+  return changes;
+}
+
+describe('watchWorkers', () => {
+  it('sees a worker appear, turn draining, and disappear', async () => {
+    const watch = await watchWorkers(nc(), 'watched');
+    await watch.loaded;
+    const changes = collect(watch);
+    const child = worker({ SERVICE: 'watched', HANDOVER_WORKER_ID: 'watched-1', TASK_MS: '300' });
+    await waitFor(() => changes.find((c) => c.type === 'added'), { what: 'added' });
+    expect(watch.snapshot().map((w) => [w.id, w.state])).toEqual([['watched-1', 'ready']]);
+
+    const busy = nc().request('handover.watched.tasks', '{}', { timeout: 5000 });
+    await waitFor(() => watch.snapshot()[0]?.inflight === 1 || undefined, {
+      timeoutMs: 3000,
+    }).catch(() => {});
+    child.signal('SIGTERM');
+    await waitFor(
+      () => changes.find((c) => c.type === 'updated' && c.worker.state === 'draining'),
+      { what: 'draining' },
+    );
+    const removed = await waitFor(() => changes.find((c) => c.type === 'removed'), {
+      what: 'removed',
+    });
+    expect(['stopped', 'deleted']).toContain(removed.reason);
+    expect(watch.snapshot()).toEqual([]);
+    await busy;
+    expect((await child.waitForExit()).code).toBe(0);
+    expect(changes.map((c) => c.type).filter((t, i, all) => t !== all[i - 1])).toEqual([
+      'added',
+      'updated',
+      'removed',
+    ]);
+    await watch.stop();
+    expect(await watch.closed).toBeUndefined();
+  });
+
+  it('drops a SIGKILLed worker as stale within 3 x heartbeat', async () => {
+    const child = worker({
+      SERVICE: 'stale',
+      HANDOVER_WORKER_ID: 'stale-1',
+      HANDOVER_HEARTBEAT_MS: '300',
+    });
+    await ready(child);
+    const watch = await watchWorkers(nc(), 'stale', { checkEveryMs: 20 });
+    await watch.loaded;
+    const changes = collect(watch);
+    await waitFor(() => changes.find((c) => c.type === 'updated'), { what: 'a heartbeat' });
+    const killedAt = Date.now();
+    child.signal('SIGKILL');
+    const removed = await waitFor(() => changes.find((c) => c.type === 'removed'), {
+      timeoutMs: 5000,
+      what: 'removal',
+    });
+    expect(removed.reason).toBe('stale');
+    expect(removed.at - killedAt, `stale after ${removed.at - killedAt} ms`).toBeLessThanOrEqual(
+      3 * 300 + 150,
+    );
+    await watch.stop();
+  });
+
+  it('starts each iterator with the workers already live', async () => {
+    const child = worker({ SERVICE: 'late-watch', HANDOVER_WORKER_ID: 'lw-1' });
+    await ready(child);
+    const watch = await watchWorkers(nc(), 'late-watch');
+    await watch.loaded;
+    const changes = collect(watch);
+    await waitFor(() => changes.length > 0);
+    expect(changes[0]).toMatchObject({ type: 'added', worker: { id: 'lw-1' } });
+    child.signal('SIGTERM');
+    await child.waitForExit();
+    await watch.stop();
+  });
+});
+
+describe('createTaskClient', () => {
+  it('sees 0 failures through a stop-first restart of a single worker, where a plain request fails', async () => {
+    const client = createTaskClient(nc(), { service: 'single', timeoutMs: 15_000 });
+    let retries = 0;
+    const counting = createTaskClient(nc(), {
+      service: 'single',
+      timeoutMs: 15_000,
+      onRetry: () => retries++,
+    });
+    const first = worker({ SERVICE: 'single', HANDOVER_WORKER_ID: 'single-1', VERSION: '1.0.0' });
+    await ready(first);
+
+    const outcome = { retrying: { ok: 0, failed: 0 }, plain: { ok: 0, failed: 0 } };
+    let running = true;
+    const retryingLane = (async () => {
+      while (running) {
+        try {
+          await counting.request({ n: 1 });
+          outcome.retrying.ok++;
+        } catch {
+          outcome.retrying.failed++;
+        }
+      }
+    })();
+    const plainLane = (async () => {
+      while (running) {
+        try {
+          await nc().request('handover.single.tasks', '{}', { timeout: 2000 });
+          outcome.plain.ok++;
+        } catch {
+          outcome.plain.failed++;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+    })();
+    await waitFor(() => outcome.retrying.ok > 20 && outcome.plain.ok > 20);
+
+    // Stop-first: the old worker exits before the new one (with a warm-up) is up.
+    first.signal('SIGTERM');
+    expect((await first.waitForExit()).code).toBe(0);
+    const second = worker({
+      SERVICE: 'single',
+      HANDOVER_WORKER_ID: 'single-2',
+      VERSION: '2.0.0',
+      WARMUP_MS: '700',
+    });
+    await ready(second);
+    const okBefore = outcome.retrying.ok;
+    await waitFor(() => outcome.retrying.ok > okBefore + 20);
+    running = false;
+    await Promise.all([retryingLane, plainLane]);
+
+    expect(outcome.plain.failed, 'a plain requester fails during the gap').toBeGreaterThan(0);
+    expect(outcome.retrying.failed).toBe(0);
+    expect(retries).toBeGreaterThan(0);
+    expect(await client.request<{ version: string }>({ n: 2 })).toMatchObject({ version: '2.0.0' });
+    second.signal('SIGTERM');
+    await second.waitForExit();
+  });
+
+  it('reads an empty reply (a handler that returns nothing) as undefined', async () => {
+    const child = worker({ SERVICE: 'void', HANDOVER_WORKER_ID: 'void-1' });
+    await ready(child);
+    const client = createTaskClient(nc(), { service: 'void' });
+    await expect(client.request({ nothing: true })).resolves.toBeUndefined();
+    child.signal('SIGTERM');
+    await child.waitForExit();
+  });
+
+  it('does not retry an answer that is final, and says which', async () => {
+    const child = worker({ SERVICE: 'final', HANDOVER_WORKER_ID: 'final-1' });
+    await ready(child);
+    const client = createTaskClient(nc(), { service: 'final' });
+    const error = await client.request({ fail: 'task-error' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TaskRequestError);
+    expect(error).toMatchObject({
+      code: 'HANDOVER_E_NATS_REQUEST_FAILED',
+      status: 422,
+      attempts: 1,
+    });
+    child.signal('SIGTERM');
+    await child.waitForExit();
+  });
+
+  it('gives up with HANDOVER_E_NATS_REQUEST_TIMEOUT when no worker comes within the deadline', async () => {
+    const client = createTaskClient(nc(), { service: 'nobody', timeoutMs: 600 });
+    const started = Date.now();
+    const error = await client.request({}).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'HANDOVER_E_NATS_REQUEST_TIMEOUT' });
+    expect((error as TaskRequestError).attempts).toBeGreaterThan(1);
+    expect((error as Error).message).toMatch(/last: (no responders|timeout)\)$/);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('publishes a job, waits for the stream ack, and dedupes a retried msg id', async () => {
+    const jsm = await jetstreamManager(nc());
+    await jsm.streams.add({ name: 'PUB', subjects: ['handover.pub.jobs'] });
+    const client = createTaskClient(nc(), { service: 'pub' });
+    const ack = await client.publish({ job: 1 }, { msgId: 'job-1' });
+    expect(ack).toMatchObject({ stream: 'PUB', seq: 1, duplicate: false });
+    const again = await client.publish({ job: 1 }, { msgId: 'job-1' });
+    expect(again).toMatchObject({ seq: 1, duplicate: true });
+    await expect(
+      client.publish({}, { subject: 'handover.nostream.jobs', timeoutMs: 500 }),
+    ).rejects.toMatchObject({
+      code: 'HANDOVER_E_NATS_PUBLISH_FAILED',
+    });
+  });
+});

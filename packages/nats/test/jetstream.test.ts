@@ -1,0 +1,296 @@
+import { waitFor } from '@handover/testkit';
+import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy } from '@nats-io/jetstream';
+import { type NatsConnection, nanos } from '@nats-io/transport-node';
+import { describe, expect, it } from 'vitest';
+import { msg, ready, useNats } from './helpers.js';
+
+const { nc, worker } = useNats();
+
+/**
+ * Records every acknowledgement the pool sends for `stream`/`consumer`, by stream sequence:
+ * the ack subject is `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<time>.<pending>`.
+ */
+function watchAcks(conn: NatsConnection, stream: string, consumer: string) {
+  const acks = new Map<number, string[]>();
+  const sub = conn.subscribe(`$JS.ACK.${stream}.${consumer}.>`, {
+    callback: (_e, m) => {
+      const seq = Number(m.subject.split('.')[5]);
+      const kind = m.string().split(' ')[0] || '+ACK';
+      acks.set(seq, [...(acks.get(seq) ?? []), kind]);
+    },
+  });
+  return {
+    acks,
+    count: (kind: string) => [...acks.values()].filter((kinds) => kinds.includes(kind)).length,
+    stop: () => sub.unsubscribe(),
+  };
+}
+
+async function createStream(
+  conn: NatsConnection,
+  name: string,
+  subject: string,
+  consumer: string,
+  ackWaitMs: number,
+) {
+  const jsm = await jetstreamManager(conn);
+  await jsm.streams.add({ name, subjects: [subject], retention: RetentionPolicy.Workqueue });
+  await jsm.consumers.add(name, {
+    durable_name: consumer,
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: nanos(ackWaitMs),
+    max_deliver: 10,
+  });
+  return jsm;
+}
+
+describe('JetStream intake', () => {
+  it('acks each of 200 messages exactly once across 3 workers when one is SIGTERMed halfway', async () => {
+    const jsm = await createStream(nc(), 'POOL', 'handover.pool.jobs', 'pool', 2000);
+    const acks = watchAcks(nc(), 'POOL', 'pool');
+    const common = { SERVICE: 'pool', STREAM: 'POOL', CONSUMER: 'pool', CONCURRENCY: '4' };
+    // A's drain deadline (600 ms) is shorter than its longest tasks (3 s).
+    const a = worker({
+      ...common,
+      HANDOVER_WORKER_ID: 'pool-a',
+      HANDOVER_GRACE_PERIOD_MS: '1100',
+      HANDOVER_SHUTDOWN_RESERVE_MS: '500',
+    });
+    const b = worker({ ...common, HANDOVER_WORKER_ID: 'pool-b' });
+    const c = worker({ ...common, HANDOVER_WORKER_ID: 'pool-c' });
+    await Promise.all([a, b, c].map(ready));
+    const js = jetstream(nc());
+    for (let i = 0; i < 200; i++) {
+      await js.publish(
+        'handover.pool.jobs',
+        JSON.stringify({ i, ms: i % 10 === 0 ? 3000 : 20 + (i % 7) * 10 }),
+      );
+    }
+    await waitFor(() => acks.count('+ACK') >= 100, { timeoutMs: 30_000, what: '100 acks' });
+    // Wait until A holds a long task it has just started, so the deadline must cut it off.
+    await waitFor(
+      () =>
+        a.logs.some(
+          (l) =>
+            l.msg === 'job started' &&
+            (l.seq as number) % 10 === 1 &&
+            // Started under 2 s ago: over 1 s of its 3 s remain, past A's 600 ms deadline.
+            Date.now() - (l.time as number) < 2000 &&
+            !a.logs.some((d) => d.msg === 'job done' && d.seq === l.seq),
+        ),
+      {
+        timeoutMs: 30_000,
+        what: 'A to hold a long task',
+      },
+    );
+    a.signal('SIGTERM');
+    const exitA = await a.waitForExit();
+    await waitFor(() => acks.count('+ACK') >= 200, {
+      timeoutMs: 60_000,
+      what: '200 acked sequences',
+    });
+
+    const doubles = [...acks.acks].filter(
+      ([, kinds]) => kinds.filter((k) => k === '+ACK').length !== 1,
+    );
+    expect(doubles, 'sequences not acked exactly once').toEqual([]);
+    expect([...acks.acks.keys()].sort((x, y) => x - y)).toEqual(
+      Array.from({ length: 200 }, (_, i) => i + 1),
+    );
+    const info = await jsm.consumers.info('POOL', 'pool');
+    expect(info.num_pending).toBe(0);
+    expect(info.num_ack_pending).toBe(0);
+    expect((await jsm.streams.info('POOL')).state.messages).toBe(0);
+    // A cut work off at its deadline and handed it back with nak.
+    expect(acks.count('-NAK')).toBeGreaterThanOrEqual(1);
+    expect(a.logs.find(msg('stopped'))?.abandoned as number).toBeGreaterThanOrEqual(1);
+    expect(exitA.code).toBe(1);
+    acks.stop();
+    for (const w of [b, c]) w.signal('SIGTERM');
+    expect((await b.waitForExit()).code).toBe(0);
+    expect((await c.waitForExit()).code).toBe(0);
+  });
+
+  it('redelivers the job of a SIGKILLed worker after ack_wait to another worker', async () => {
+    await createStream(nc(), 'KILL', 'handover.kill.jobs', 'kill', 1500);
+    const common = { SERVICE: 'kill', STREAM: 'KILL', CONSUMER: 'kill' };
+    const a = worker({ ...common, HANDOVER_WORKER_ID: 'kill-a' });
+    await ready(a);
+    await jetstream(nc()).publish('handover.kill.jobs', JSON.stringify({ ms: 60_000 }));
+    const started = await a.waitForLog(msg('job started'));
+    // B inherits the 60 s job: a short grace period keeps its own stop quick.
+    const b = worker({
+      ...common,
+      HANDOVER_WORKER_ID: 'kill-b',
+      HANDOVER_GRACE_PERIOD_MS: '1000',
+      HANDOVER_SHUTDOWN_RESERVE_MS: '500',
+    });
+    await ready(b);
+    const killedAt = Date.now();
+    a.signal('SIGKILL');
+    const done = await b.waitForLog((l) => l.msg === 'job started' && l.seq === started.seq, {
+      timeoutMs: 10_000,
+    });
+    expect(done.deliveryCount).toBe(2);
+    expect((done.time as number) - killedAt, 'redelivered after ack_wait').toBeGreaterThanOrEqual(
+      500,
+    );
+    b.signal('SIGTERM');
+    expect((await b.waitForExit()).code).toBe(1);
+  });
+
+  it('gives a job that reaches a stopping worker on a pull it had already sent back once, when that pull ends', async () => {
+    // ack_wait 30 s: a job dropped on the floor would not come back within this test's bounds;
+    // max_deliver 10: a job bounced between nak and the stopping worker's open pull would.
+    await createStream(nc(), 'LATE', 'handover.late.jobs', 'late', 30_000);
+    const acks = watchAcks(nc(), 'LATE', 'late');
+    const common = { SERVICE: 'late', STREAM: 'LATE', CONSUMER: 'late' };
+    const a = worker({ ...common, HANDOVER_WORKER_ID: 'late-a' });
+    await ready(a);
+    a.signal('SIGTERM');
+    // An idle worker always has a pull open (each lasts 1 s): these land on it.
+    await a.waitForLog((l) => l.msg === 'state changed' && l.state === 'draining');
+    const js = jetstream(nc());
+    const seqs: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      seqs.push((await js.publish('handover.late.jobs', JSON.stringify({ i }))).seq);
+    }
+    expect((await a.waitForExit()).code).toBe(0);
+    expect(a.logs.filter(msg('job started')), 'a stopping worker starts nothing').toHaveLength(0);
+
+    const b = worker({ ...common, HANDOVER_WORKER_ID: 'late-b' });
+    await ready(b);
+    await waitFor(() => seqs.every((seq) => acks.acks.get(seq)?.includes('+ACK')) || undefined, {
+      timeoutMs: 10_000,
+      what: 'the 3 jobs acked by the next worker',
+    });
+    for (const seq of seqs) {
+      const kinds = acks.acks.get(seq) ?? [];
+      expect(kinds.filter((k) => k === '-NAK').length, `naks of ${seq}`).toBeLessThanOrEqual(1);
+      expect(
+        kinds.filter((k) => k === '+ACK'),
+        `acks of ${seq}`,
+      ).toHaveLength(1);
+    }
+    for (const line of b.logs.filter(msg('job started'))) {
+      expect(line.deliveryCount).toBeLessThanOrEqual(2);
+    }
+    acks.stop();
+    b.signal('SIGTERM');
+    expect((await b.waitForExit()).code).toBe(0);
+  });
+
+  it('terminates an undecodable message instead of redelivering it', async () => {
+    const jsm = await createStream(nc(), 'BAD', 'handover.bad.jobs', 'bad', 1000);
+    const acks = watchAcks(nc(), 'BAD', 'bad');
+    const w = worker({
+      SERVICE: 'bad',
+      HANDOVER_WORKER_ID: 'bad-1',
+      STREAM: 'BAD',
+      CONSUMER: 'bad',
+    });
+    await ready(w);
+    const ack = await jetstream(nc()).publish('handover.bad.jobs', '{not json');
+    await waitFor(() => acks.acks.get(ack.seq)?.includes('+TERM'), { what: 'the +TERM' });
+    const info = await jsm.consumers.info('BAD', 'bad');
+    expect(info.num_ack_pending).toBe(0);
+    expect(info.num_redelivered).toBe(0);
+    expect(w.logs.some(msg('JetStream message could not be decoded: terminated'))).toBe(true);
+    acks.stop();
+    w.signal('SIGTERM');
+    await w.waitForExit();
+  });
+
+  it('retries a failing job with nak and backoff, and terms it after max_deliver', async () => {
+    await createStream(nc(), 'RETRY', 'handover.retry.jobs', 'retry', 5000);
+    const acks = watchAcks(nc(), 'RETRY', 'retry');
+    const w = worker({
+      SERVICE: 'retry',
+      HANDOVER_WORKER_ID: 'retry-1',
+      STREAM: 'RETRY',
+      CONSUMER: 'retry',
+      BIND: '1',
+    });
+    await ready(w);
+    const js = jetstream(nc());
+    const flaky = await js.publish('handover.retry.jobs', JSON.stringify({ failTimes: 2 }));
+    const hopeless = await js.publish('handover.retry.jobs', JSON.stringify({ failTimes: 99 }));
+    const rejected = await js.publish('handover.retry.jobs', JSON.stringify({ reject: true }));
+    await waitFor(() => acks.acks.get(flaky.seq)?.includes('+ACK'), {
+      timeoutMs: 10_000,
+      what: 'the flaky job acked',
+    });
+    expect(acks.acks.get(flaky.seq)).toEqual(['-NAK', '-NAK', '+ACK']);
+    await waitFor(() => acks.acks.get(hopeless.seq)?.includes('+TERM'), {
+      timeoutMs: 20_000,
+      what: 'the hopeless job termed',
+    });
+    expect(acks.acks.get(hopeless.seq)?.filter((k) => k === '-NAK')).toHaveLength(9);
+    expect(acks.acks.get(rejected.seq)).toEqual(['+TERM']);
+    const last = w.logs.find(msg('job failed on its last allowed delivery: terminated'));
+    expect(last).toMatchObject({ seq: hopeless.seq, deliveryCount: 10 });
+    acks.stop();
+    w.signal('SIGTERM');
+    await w.waitForExit();
+  });
+
+  it('keeps a job longer than ack_wait from being redelivered by sending working()', async () => {
+    await createStream(nc(), 'LONG', 'handover.long.jobs', 'long', 1000);
+    const acks = watchAcks(nc(), 'LONG', 'long');
+    const w = worker({
+      SERVICE: 'long',
+      HANDOVER_WORKER_ID: 'long-1',
+      STREAM: 'LONG',
+      CONSUMER: 'long',
+    });
+    await ready(w);
+    const ack = await jetstream(nc()).publish('handover.long.jobs', JSON.stringify({ ms: 2500 }));
+    await waitFor(() => acks.acks.get(ack.seq)?.includes('+ACK'), { timeoutMs: 10_000 });
+    const kinds = acks.acks.get(ack.seq) ?? [];
+    expect(kinds.filter((k) => k === '+WPI').length).toBeGreaterThanOrEqual(3);
+    expect(w.logs.filter((l) => l.msg === 'job started' && l.seq === ack.seq)).toHaveLength(1);
+    acks.stop();
+    w.signal('SIGTERM');
+    await w.waitForExit();
+  });
+
+  it('keeps sending working() while a draining worker finishes a job longer than ack_wait', async () => {
+    await createStream(nc(), 'DRAINLONG', 'handover.drainlong.jobs', 'drainlong', 1000);
+    const acks = watchAcks(nc(), 'DRAINLONG', 'drainlong');
+    const common = { SERVICE: 'drainlong', STREAM: 'DRAINLONG', CONSUMER: 'drainlong' };
+    const a = worker({ ...common, HANDOVER_WORKER_ID: 'dl-a' });
+    await ready(a);
+    const ack = await jetstream(nc()).publish(
+      'handover.drainlong.jobs',
+      JSON.stringify({ ms: 2500 }),
+    );
+    await a.waitForLog((l) => l.msg === 'job started' && l.seq === ack.seq);
+    // B could take the job if A's ack timer ran out while A drains.
+    const b = worker({ ...common, HANDOVER_WORKER_ID: 'dl-b' });
+    await ready(b);
+    a.signal('SIGTERM');
+    expect((await a.waitForExit()).code).toBe(0);
+    expect(acks.acks.get(ack.seq)?.filter((k) => k === '+ACK')).toEqual(['+ACK']);
+    expect(acks.acks.get(ack.seq)?.filter((k) => k === '+WPI').length).toBeGreaterThanOrEqual(2);
+    expect(b.logs.some((l) => l.msg === 'job started' && l.seq === ack.seq)).toBe(false);
+    acks.stop();
+    b.signal('SIGTERM');
+    await b.waitForExit();
+  });
+
+  it('refuses to start on a consumer whose acks are not explicit', async () => {
+    const jsm = await jetstreamManager(nc());
+    await jsm.streams.add({ name: 'ALL', subjects: ['handover.all.jobs'] });
+    await jsm.consumers.add('ALL', { durable_name: 'all', ack_policy: AckPolicy.All });
+    const w = worker({
+      SERVICE: 'all',
+      HANDOVER_WORKER_ID: 'all-1',
+      STREAM: 'ALL',
+      CONSUMER: 'all',
+    });
+    expect((await w.waitForExit()).code).toBe(1);
+    expect(JSON.stringify(w.logs.find(msg('warm-up failed')))).toContain(
+      'has ack_policy all; explicit is needed',
+    );
+  });
+});
