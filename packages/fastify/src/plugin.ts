@@ -1,0 +1,84 @@
+import { HandoverOptionError } from '@handover/core';
+import { attachServer, createEndpoints, type HttpAnswer } from '@handover/http';
+import type { FastifyInstance, FastifyPluginCallback, HTTPMethods } from 'fastify';
+import { fastifyPlugin } from 'fastify-plugin';
+import type { HandoverFastifyOptions } from './options.js';
+
+// Probe paths answer every method: the endpoints reply 405 with `Allow` themselves.
+const methods: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
+
+function expectHttp1(fastify: FastifyInstance): void {
+  if ((fastify.initialConfig as { http2?: boolean }).http2 === true) {
+    throw new HandoverOptionError(
+      'HANDOVER_E_INVALID_OPTION',
+      'Expected a Fastify instance serving HTTP/1.1, got one created with `http2: true`',
+    );
+  }
+}
+
+const plugin: FastifyPluginCallback<HandoverFastifyOptions> = (fastify, options, done) => {
+  // avvio does not catch a throw from a callback plugin: it would crash the process.
+  try {
+    register(fastify, options);
+  } catch (error) {
+    done(error as Error);
+    return;
+  }
+  done();
+};
+
+function register(fastify: FastifyInstance, options: HandoverFastifyOptions): void {
+  expectHttp1(fastify);
+  const { worker, probes, paths, drain, ...serverOptions } = options;
+  // Endpoints first: their options are checked before the server is attached to the worker.
+  const endpoints = probes === false ? undefined : createEndpoints(worker, { paths, drain });
+  const port = attachServer(worker, fastify.server, {
+    ...serverOptions,
+    // Once no connection is left, so that `return503OnClosing` never answers a request the
+    // worker could still serve, and `onClose` hooks run after in-flight requests, as in Fastify.
+    afterClose: () => fastify.close(),
+  });
+  for (const url of endpoints?.paths ?? []) {
+    fastify.route({
+      method: methods,
+      url,
+      logLevel: 'warn',
+      handler: async (request, reply) => {
+        const answer = (await endpoints?.answer(request.raw)) as HttpAnswer;
+        return reply.code(answer.status).headers(answer.headers).send(answer.body);
+      },
+    });
+  }
+  // `fastify.close()` called directly (not by the worker): close gracefully from now on and
+  // drain the worker too. Fastify answers 503 from here on (`return503OnClosing`).
+  fastify.addHook('preClose', (hookDone) => {
+    if (!port.closing) {
+      port.beginClose();
+      void worker.drain('fastify-close');
+    }
+    hookDone();
+  });
+}
+
+/**
+ * The Handover plugin for Fastify 5: registers the probe routes (and the preStop drain
+ * endpoint when `drain` is set) and attaches `fastify.server` to the worker. Every request
+ * counts as in-flight work; during the drain delay requests are served (with
+ * `Connection: close`); then the server stops accepting, idle keep-alive connections close at
+ * once (no wait for the 72 s `keepAliveTimeout`) and busy ones after their response; once
+ * none is left, `fastify.close()` runs your `onClose` hooks. Register it before `listen()`,
+ * and call `worker.start()` after.
+ *
+ * @throws `HANDOVER_E_INVALID_OPTION` for a bad option (through `register`/`ready`).
+ *
+ * @example
+ * ```ts
+ * await app.register(handoverFastify, { worker });
+ * await app.listen({ port: 3000 });
+ * await worker.start();
+ * ```
+ */
+export const handoverFastify = fastifyPlugin(plugin, {
+  fastify: '5.x',
+  name: '@handover/fastify',
+});

@@ -1,0 +1,152 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Worker } from '@handover/core';
+import { type HttpAnswer, jsonAnswer } from './answer.js';
+import type { ResolvedDrain } from './endpoint-options.js';
+import { findClosingSignal, releaseRequest } from './registry.js';
+
+const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
+
+function isLoopback(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
+
+/** How long the endpoint waits, after answering, for its answers to reach the socket. */
+const flushMs = 1000;
+
+/**
+ * The preStop drain endpoint: starts `worker.drain('drain-endpoint')` and holds the call until
+ * the drain is done, so kubelet sends SIGTERM (which the draining worker then ignores) only once
+ * the work is finished.
+ *
+ * "Done" is the worker's shutdown hooks phase: in-flight work finished (or was cut off at the
+ * drain deadline) and the worker deregistered. The answer never comes later than `maxWaitMs`
+ * after the drain started (by default the drain deadline, `shutdownReserveMs` before the grace
+ * period ends), so the call neither outlives the process nor eats the grace period. Mounted on
+ * an attached server, it answers when that server starts closing: its own connection would
+ * otherwise keep the server open until the deadline.
+ */
+export class DrainEndpoint {
+  readonly #worker: Worker;
+  readonly #options: ResolvedDrain;
+  readonly #tokenDigest: Buffer | undefined;
+  readonly #waiters = new Set<() => void>();
+  readonly #pending = new Set<Socket>();
+  #drained = false;
+  #drainStartedAt: number | undefined;
+
+  constructor(worker: Worker, options: ResolvedDrain) {
+    this.#worker = worker;
+    this.#options = options;
+    this.#tokenDigest = options.token === undefined ? undefined : sha256(options.token);
+    if (['created', 'warming', 'ready'].includes(worker.state)) {
+      worker.onShutdown('http:drain-endpoint', () => this.#release());
+    }
+    worker.on('state', (change) => {
+      if (change.to === 'draining' || change.to === 'stopping' || change.to === 'failed')
+        this.#drainStartedAt ??= change.at;
+    });
+  }
+
+  get path(): string {
+    return this.#options.path;
+  }
+
+  answer(req: IncomingMessage): HttpAnswer | Promise<HttpAnswer> {
+    releaseRequest(req);
+    if (req.method !== 'GET' && req.method !== 'POST') {
+      return jsonAnswer(
+        405,
+        { status: 'error', error: 'method not allowed' },
+        { allow: 'GET, POST' },
+      );
+    }
+    const remoteAddress = req.socket.remoteAddress;
+    const log = this.#worker.logger;
+    if (this.#options.loopbackOnly && !isLoopback(remoteAddress)) {
+      log.warn({ remoteAddress, status: 403 }, 'drain endpoint: call refused (not loopback)');
+      return jsonAnswer(403, { status: 'error', error: 'loopback callers only' });
+    }
+    if (this.#tokenDigest !== undefined && !this.#authorized(req.headers.authorization)) {
+      log.warn({ remoteAddress, status: 401 }, 'drain endpoint: call refused (bad or no token)');
+      return jsonAnswer(
+        401,
+        { status: 'error', error: 'a bearer token is required' },
+        { 'www-authenticate': 'Bearer realm="handover"' },
+      );
+    }
+    log.info({ remoteAddress, state: this.#worker.state }, 'drain endpoint: drain requested');
+    void this.#worker.drain('drain-endpoint');
+    return this.#wait(req);
+  }
+
+  #authorized(header: string | undefined): boolean {
+    const match = /^Bearer +(\S+) *$/i.exec(header ?? '');
+    if (!match?.[1] || this.#tokenDigest === undefined) return false;
+    // Digests have equal lengths, so the comparison time says nothing about the token.
+    return timingSafeEqual(sha256(match[1]), this.#tokenDigest);
+  }
+
+  #wait(req: IncomingMessage): Promise<HttpAnswer> {
+    if (this.#drained || this.#worker.state === 'stopped')
+      return Promise.resolve(this.#result(true));
+    const timing = this.#worker.timing;
+    const maxWaitMs = this.#options.maxWaitMs ?? timing.gracePeriodMs - timing.shutdownReserveMs;
+    const elapsed = Date.now() - (this.#drainStartedAt ?? Date.now());
+    const closing = findClosingSignal(req);
+    const socket = req.socket;
+    return new Promise((resolve) => {
+      const finish = (drained: boolean): void => {
+        clearTimeout(timer);
+        closing?.removeEventListener('abort', onClosing);
+        this.#waiters.delete(onDrained);
+        this.#pending.add(socket);
+        resolve(this.#result(drained));
+      };
+      const onDrained = (): void => finish(true);
+      const onClosing = (): void => finish(false);
+      const timer = setTimeout(onClosing, Math.max(0, maxWaitMs - elapsed));
+      timer.unref();
+      this.#waiters.add(onDrained);
+      closing?.addEventListener('abort', onClosing, { once: true });
+      void this.#worker.stopped.then(onDrained);
+    });
+  }
+
+  #result(drained: boolean): HttpAnswer {
+    return jsonAnswer(200, {
+      status: drained ? 'drained' : 'draining',
+      state: this.#worker.state,
+      inflight: this.#worker.inflight,
+    });
+  }
+
+  /** The shutdown hook: answer every held call and give the answers a moment to leave. */
+  async #release(): Promise<void> {
+    this.#drained = true;
+    for (const waiter of [...this.#waiters]) waiter();
+    if (this.#pending.size === 0) return;
+    // The caller writes the answer once our promise settles: let that happen first.
+    await new Promise((resolve) => setImmediate(resolve));
+    await Promise.all([...this.#pending].map((socket) => flushed(socket, flushMs)));
+    this.#pending.clear();
+  }
+}
+
+/** Resolves when `socket` has nothing left to write (or closed), at the latest after `ms`. */
+function flushed(socket: Socket, ms: number): Promise<void> {
+  if (socket.destroyed || socket.writableLength === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    socket.once('drain', done);
+    socket.once('close', done);
+  });
+}

@@ -1,0 +1,19 @@
+export type { HttpAnswer } from './answer.js';
+export { attachServer } from './attach.js';
+export type {
+  DrainEndpointOptions,
+  EndpointOptions,
+  ProbeName,
+  ProbePaths,
+} from './endpoint-options.js';
+export {
+  createEndpoints,
+  createProbeHandler,
+  type Endpoints,
+  type ProbeHandler,
+} from './endpoints.js';
+export { HandoverHttpError, type HttpErrorCode, httpErrorCodes } from './errors.js';
+export { type ProbeServer, type ProbeServerOptions, startProbeServer } from './probe-server.js';
+export { closingSignal } from './registry.js';
+export type { AttachServerOptions } from './server-options.js';
+export type { HttpServerPort } from './server-port.js';

@@ -1,0 +1,178 @@
+import type { Server } from 'node:http';
+import { Server as TlsServer } from 'node:tls';
+import type { Logger, ServerCloseReport, ServerPort, Worker } from '@handover/core';
+import { HandoverHttpError } from './errors.js';
+import type { ResolvedServerOptions } from './server-options.js';
+import { Traffic } from './traffic.js';
+
+/** A `node:http` or `node:https` server attached to a worker; see {@link attachServer}. */
+export interface HttpServerPort extends ServerPort {
+  /** The attached server. */
+  readonly server: Server;
+  /** True once the server has started closing. */
+  readonly closing: boolean;
+  /** Fires when the server starts closing; see {@link closingSignal} for one request. */
+  readonly closingSignal: AbortSignal;
+  /**
+   * Starts closing at once: `Connection: close` on every response, connections close after
+   * their response, {@link closingSignal} fires. For frameworks that close the server
+   * themselves (the Fastify plugin calls it when `fastify.close()` is called directly); the
+   * worker calls {@link ServerPort.close} after the drain delay, which does this too.
+   */
+  beginClose(): void;
+}
+
+const attached = new WeakSet<Server>();
+const live = new Set(['created', 'warming', 'ready']);
+
+/** Checks that a server is not attached yet; attachServer calls it before `worker.use()`. */
+export function expectNotAttached(server: Server): void {
+  if (attached.has(server)) {
+    throw new HandoverHttpError(
+      'HANDOVER_E_ALREADY_ATTACHED',
+      'this server is already attached to a worker: attach each server once',
+    );
+  }
+}
+
+export class HttpServerPortImpl implements HttpServerPort {
+  readonly kind = 'server' as const;
+  readonly server: Server;
+  readonly #options: ResolvedServerOptions;
+  readonly #closing = new AbortController();
+  readonly #traffic: Traffic;
+  #worker: Worker | undefined;
+  #log: Logger | undefined;
+  #listeningPort: number | undefined;
+  #serverClosed = false;
+  #destroyed = 0;
+  #closed: Promise<ServerCloseReport> | undefined;
+
+  constructor(server: Server, options: ResolvedServerOptions) {
+    this.server = server;
+    this.#options = options;
+    this.#traffic = new Traffic(this.#closing.signal, options);
+  }
+
+  get name(): string {
+    const port = this.#port();
+    return this.#options.name ?? (port === undefined ? 'http' : `http:${port}`);
+  }
+
+  get closing(): boolean {
+    return this.#closing.signal.aborted;
+  }
+
+  get closingSignal(): AbortSignal {
+    return this.#closing.signal;
+  }
+
+  attach(worker: Worker): void {
+    expectNotAttached(this.server);
+    attached.add(this.server);
+    this.#worker = worker;
+    this.#log = worker.logger;
+    this.#traffic.install(this.server, worker);
+    this.server.once('close', () => {
+      this.#serverClosed = true;
+    });
+    worker.on('state', ({ to }) => {
+      if (!live.has(to)) this.#traffic.startDraining();
+    });
+  }
+
+  url(): string | undefined {
+    if (this.#options.url !== undefined) return this.#options.url;
+    const port = this.#port();
+    const identity = this.#worker?.identity;
+    if (port === undefined || identity === undefined) return undefined;
+    const host = identity.addresses[0] ?? identity.hostname;
+    const protocol = this.server instanceof TlsServer ? 'https' : 'http';
+    return `${protocol}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  }
+
+  beginClose(): void {
+    if (this.closing) return;
+    this.#closing.abort(
+      new HandoverHttpError(
+        'HANDOVER_E_SERVER_CLOSING',
+        'the server is closing: the worker is draining',
+      ),
+    );
+    this.#log?.info({ server: this.name, ...this.#traffic.connections.counts() }, 'server closing');
+    this.#traffic.startClosing();
+    const { onClosing } = this.#options;
+    if (onClosing === undefined) return;
+    try {
+      Promise.resolve(onClosing()).catch((error: unknown) => this.#hookFailed('onClosing', error));
+    } catch (error) {
+      this.#hookFailed('onClosing', error);
+    }
+  }
+
+  close(deadline: AbortSignal): Promise<ServerCloseReport> {
+    this.#closed ??= this.#close(deadline);
+    return this.#closed;
+  }
+
+  async #close(deadline: AbortSignal): Promise<ServerCloseReport> {
+    const started = Date.now();
+    this.beginClose();
+    const onDeadline = (): void => this.#destroyAll();
+    if (deadline.aborted) onDeadline();
+    else deadline.addEventListener('abort', onDeadline, { once: true });
+    try {
+      // One turn of the event loop accepts the connections the kernel has already completed;
+      // closing the listener before that would reset them instead of serving them.
+      await new Promise((resolve) => setImmediate(resolve));
+      await this.#closeServer();
+    } finally {
+      deadline.removeEventListener('abort', onDeadline);
+    }
+    try {
+      await this.#options.afterClose?.();
+    } catch (error) {
+      this.#hookFailed('afterClose', error);
+    }
+    const report = { destroyedConnections: this.#destroyed };
+    this.#log?.info(
+      { server: this.name, ...report, closeMs: Date.now() - started },
+      'server closed',
+    );
+    return report;
+  }
+
+  /** Stops accepting; resolves once every connection is gone. */
+  #closeServer(): Promise<void> {
+    // A server that already emitted `close` (closed by the framework) would never call back.
+    if (this.#serverClosed) return Promise.resolve();
+    // ERR_SERVER_NOT_RUNNING (never listened) is fine: there is nothing to close.
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.#log?.info({ server: this.name }, 'server stopped accepting');
+    return closed;
+  }
+
+  #destroyAll(): void {
+    const count = this.#traffic.connections.destroyAll();
+    // Connections accepted before the server was attached are not ours to count, but must go.
+    this.server.closeAllConnections?.();
+    this.#destroyed += count;
+    if (count > 0) {
+      this.#log?.warn(
+        { server: this.name, destroyedConnections: count },
+        'connections destroyed at the drain deadline',
+      );
+    }
+  }
+
+  /** The listening TCP port; kept once known, as a closed server has no address left. */
+  #port(): number | undefined {
+    const address = this.server.address();
+    if (typeof address === 'object' && address !== null) this.#listeningPort = address.port;
+    return this.#listeningPort;
+  }
+
+  #hookFailed(hook: string, error: unknown): void {
+    this.#log?.error({ server: this.name, hook, err: error }, 'server hook failed');
+  }
+}

@@ -1,0 +1,143 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { Server as TlsServer } from 'node:tls';
+import type { TaskHandle, Worker } from '@handover/core';
+import { pathOf } from './answer.js';
+import { type Connection, Connections } from './connections.js';
+import { releaseRequest, rememberHandle } from './registry.js';
+
+const taskNames = new Map<string | undefined, string>();
+
+/** `http:GET`, without building a string per request. */
+function taskName(method: string | undefined): string {
+  let name = taskNames.get(method);
+  if (name === undefined) {
+    name = `http:${method}`;
+    // Bounded: a client can send any method token.
+    if (taskNames.size < 64) taskNames.set(method, name);
+  }
+  return name;
+}
+
+/** What {@link Traffic} needs of the server options. */
+export interface TrafficOptions {
+  readonly keepAliveWhileDraining: boolean;
+  readonly newConnectionGraceMs: number;
+}
+
+/**
+ * The requests and connections of one attached server: counts each request as in-flight work,
+ * answers `Connection: close` once draining, and closes each connection as soon as it has
+ * nothing left to do once closing.
+ */
+export class Traffic {
+  readonly connections: Connections;
+  readonly #options: TrafficOptions;
+  #worker: Worker | undefined;
+  #draining = false;
+  #closing = false;
+
+  constructor(closing: AbortSignal, options: TrafficOptions) {
+    this.connections = new Connections(closing);
+    this.#options = options;
+  }
+
+  /** Listens to `server`; its requests count as `worker`'s in-flight work. */
+  install(server: Server, worker: Worker): void {
+    this.#worker = worker;
+    if (server instanceof TlsServer) {
+      server.on('connection', (socket: Socket) => this.connections.addHandshaking(socket));
+      server.on('secureConnection', (socket: Socket) => {
+        this.connections.handshakeDone(socket);
+        this.#onConnection(socket);
+      });
+    } else {
+      server.on('connection', (socket: Socket) => this.#onConnection(socket));
+    }
+    // First, so that a response written synchronously by the app already sees our headers.
+    server.prependListener('request', this.#onRequest);
+    this.#watchUpgrades(server);
+  }
+
+  /** The drain started: from now on responses say `Connection: close` (unless kept alive). */
+  startDraining(): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    if (!this.#options.keepAliveWhileDraining) this.connections.closeAfterResponses();
+  }
+
+  /** The server is closing: every response says `Connection: close`, silent connections go. */
+  startClosing(): void {
+    this.#draining = true;
+    this.#closing = true;
+    this.connections.closeAfterResponses();
+    this.connections.closeSilent(this.#options.newConnectionGraceMs);
+  }
+
+  // The hot path: one call per request, so no closure, no string building, no WeakMap.
+  readonly #onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const socket = req.socket;
+    const connection = this.connections.get(socket) ?? this.#onConnection(socket);
+    connection.active++;
+    connection.served++;
+    connection.response = res;
+    if (this.#closing || (this.#draining && !this.#options.keepAliveWhileDraining)) {
+      res.setHeader('connection', 'close');
+    }
+    let handle: TaskHandle | undefined;
+    try {
+      handle = this.#worker?.track({ name: taskName(req.method), key: pathOf(req.url) });
+    } catch {
+      // The worker has finished draining: the request is served but no longer counted.
+    }
+    if (handle !== undefined) rememberHandle(req, handle);
+    res.on('close', this.#onResponseClose);
+  };
+
+  /** Bound once; `this` is the response (`close` fires once, so `on` is enough). */
+  readonly #onResponseClose = ((traffic: Traffic) =>
+    function onResponseClose(this: ServerResponse): void {
+      traffic.#responseDone(this);
+    })(this);
+
+  #responseDone(res: ServerResponse): void {
+    const { req } = res;
+    releaseRequest(req);
+    const connection = this.connections.get(req.socket);
+    if (connection === undefined) return;
+    connection.active--;
+    if (connection.response === res) connection.response = undefined;
+    if (this.#closing && connection.active === 0 && !connection.upgraded) {
+      connection.socket.destroySoon();
+    }
+  }
+
+  #onConnection(socket: Socket): Connection {
+    const connection = this.connections.add(socket);
+    if (this.#closing) {
+      this.connections.closeIfSilent(connection, this.#options.newConnectionGraceMs);
+    }
+    return connection;
+  }
+
+  /**
+   * Marks upgraded connections. Listening to `upgrade` changes how Node treats `Upgrade:`
+   * requests, so we listen only once the app does.
+   */
+  #watchUpgrades(server: Server): void {
+    let watching = false;
+    const onUpgrade = (_req: IncomingMessage, socket: Socket): void => {
+      const connection = this.connections.get(socket) ?? this.#onConnection(socket);
+      connection.upgraded = true;
+    };
+    const watch = (): void => {
+      if (watching) return;
+      watching = true;
+      server.prependListener('upgrade', onUpgrade);
+    };
+    if (server.listenerCount('upgrade') > 0) watch();
+    server.on('newListener', (event: string | symbol) => {
+      if (event === 'upgrade') watch();
+    });
+  }
+}

@@ -1,0 +1,238 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { connect, type Socket } from 'node:net';
+import { isHandoverError } from '@handover/core';
+import { httpRequest, waitFor } from '@handover/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { attachServer, closingSignal, createProbeHandler } from '../src/index.js';
+import { cleanup, listenOn, testWorker } from './helpers.js';
+
+afterEach(cleanup);
+
+/** Opens a raw connection and sends an Upgrade request; resolves once the 101 arrived. */
+function upgrade(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write('GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: test\r\n\r\n');
+    });
+    socket.once('data', (data) =>
+      String(data).startsWith('HTTP/1.1 101') ? resolve(socket) : reject(new Error(String(data))),
+    );
+    socket.on('error', () => {});
+  });
+}
+
+function closed(socket: Socket): Promise<number> {
+  return new Promise((resolve) => socket.once('close', () => resolve(Date.now())));
+}
+
+describe('attachServer', () => {
+  it('counts requests as in-flight work, but not probes', async () => {
+    const { worker } = testWorker();
+    const probes = createProbeHandler(worker);
+    let seen: string[] = [];
+    const server = createServer((req, res) => {
+      if (probes(req, res)) return;
+      seen = worker.tasks().map((t) => `${t.name} ${t.key}`);
+      res.end();
+    });
+    attachServer(worker, server);
+    const port = await listenOn(server);
+    await httpRequest({ port, path: '/orders/1?x=secret' });
+    expect(seen).toEqual(['http:GET /orders/1']);
+    await httpRequest({ port, path: '/readyz' });
+    expect(worker.inflight).toBe(0);
+  });
+
+  it('answers Connection: close from the start of the drain, or keeps alive if asked', async () => {
+    for (const keepAliveWhileDraining of [false, true]) {
+      const { worker } = testWorker({ drainDelayMs: 500 });
+      const server = createServer((_req, res) => res.end('ok'));
+      attachServer(worker, server, { keepAliveWhileDraining });
+      const port = await listenOn(server);
+      await worker.start();
+      void worker.drain();
+      const during = await httpRequest({ port, headers: { connection: 'keep-alive' } });
+      expect(during.headers.connection, `keepAliveWhileDraining: ${keepAliveWhileDraining}`).toBe(
+        keepAliveWhileDraining ? 'keep-alive' : 'close',
+      );
+    }
+  });
+
+  it('fires closingSignal when the server starts closing, so a stream can end', async () => {
+    const { worker, logger } = testWorker({ drainDelayMs: 200 });
+    const server = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: 1\n\n');
+      closingSignal(req).addEventListener('abort', () => res.end('event: bye\n\n'));
+    });
+    attachServer(worker, server);
+    const port = await listenOn(server);
+    await worker.start();
+    const stream = httpRequest({ port, path: '/sse' });
+    await waitFor(() => worker.inflight === 1, { what: 'the stream to start' });
+    const stoppedAt = Date.now();
+    const result = await worker.drain();
+    const response = await stream;
+    expect(response.body).toBe('data: 1\n\nevent: bye\n\n');
+    expect(response.receivedAt - stoppedAt).toBeGreaterThanOrEqual(190);
+    expect(result).toMatchObject({ exitCode: 0, abandoned: [] });
+    const report = logger.entries.find((e) => e.message === 'server closed');
+    expect(report?.fields).toMatchObject({ destroyedConnections: 0 });
+  });
+
+  it('destroys a stream that ignores closingSignal at the drain deadline and reports it', async () => {
+    const { worker, logger } = testWorker({ gracePeriodMs: 1000, shutdownReserveMs: 300 });
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: 1\n\n');
+    });
+    attachServer(worker, server);
+    const port = await listenOn(server);
+    await worker.start();
+    const stream = httpRequest({ port, path: '/sse' }).catch((e: NodeJS.ErrnoException) => e.code);
+    await waitFor(() => worker.inflight === 1, { what: 'the stream to start' });
+    const started = Date.now();
+    const result = await worker.drain();
+    const tookMs = Date.now() - started;
+    expect(await stream).toBe('ECONNRESET');
+    expect(result.exitCode).toBe(1);
+    expect(result.abandoned.map((t) => [t.name, t.key])).toEqual([['http:GET', '/sse']]);
+    expect(tookMs, `drain took ${tookMs} ms`).toBeLessThan(1000);
+    const report = logger.entries.find((e) => e.message === 'server closed');
+    expect(report?.fields).toMatchObject({ destroyedConnections: 1 });
+  });
+
+  it('lets onClosing close upgraded connections, and destroys those left at the deadline', async () => {
+    for (const hookClosesThem of [true, false]) {
+      const { worker, logger } = testWorker({ gracePeriodMs: 1000, shutdownReserveMs: 300 });
+      const sockets = new Set<Socket>();
+      const server = createServer((_req, res) => res.end());
+      server.on('upgrade', (req: IncomingMessage, socket: Socket) => {
+        expect(closingSignal(req).aborted).toBe(false);
+        socket.write(
+          'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: test\r\n\r\n',
+        );
+        sockets.add(socket);
+      });
+      attachServer(worker, server, {
+        onClosing: () => {
+          if (hookClosesThem) for (const socket of sockets) socket.end();
+        },
+      });
+      const port = await listenOn(server);
+      await worker.start();
+      const client = await upgrade(port);
+      const clientClosed = closed(client);
+      const started = Date.now();
+      await worker.drain();
+      const closedMs = (await clientClosed) - started;
+      const report = logger.entries.find((e) => e.message === 'server closed')?.fields;
+      if (hookClosesThem) {
+        expect(report).toMatchObject({ destroyedConnections: 0 });
+        expect(closedMs, `closed after ${closedMs} ms`).toBeLessThan(300);
+      } else {
+        expect(report).toMatchObject({ destroyedConnections: 1 });
+        expect(closedMs, `closed after ${closedMs} ms`).toBeGreaterThanOrEqual(600);
+      }
+    }
+  });
+
+  it('serves a request sent on a silent new connection during the grace, and closes one that stays silent', async () => {
+    const { worker } = testWorker({ drainDelayMs: 100 });
+    const server = createServer((_req, res) => res.end('ok'));
+    attachServer(worker, server, { newConnectionGraceMs: 300 });
+    const port = await listenOn(server);
+    await worker.start();
+    const open = () =>
+      new Promise<Socket>((resolve) => {
+        const socket: Socket = connect(port, '127.0.0.1', () => resolve(socket));
+      });
+    const [talker, silent] = await Promise.all([open(), open()]);
+    await waitFor(
+      () => new Promise<boolean>((resolve) => server.getConnections((_e, n) => resolve(n === 2))),
+      { what: 'both connections accepted' },
+    );
+    const silentClosed = closed(silent);
+    const started = Date.now();
+    const drained = worker.drain();
+    await waitFor(() => !server.listening, { what: 'the server to stop listening' });
+    const answer = new Promise<string>((resolve) => {
+      let text = '';
+      talker.on('data', (d) => {
+        text += d;
+      });
+      talker.on('close', () => resolve(text));
+    });
+    talker.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(await answer).toMatch(/^HTTP\/1.1 200 OK[\s\S]*connection: close[\s\S]*ok$/i);
+    const silentMs = (await silentClosed) - started;
+    expect(silentMs, `silent connection closed after ${silentMs} ms`).toBeGreaterThanOrEqual(390);
+    expect((await drained).exitCode).toBe(0);
+  });
+
+  it('advertises its URL from the identity and the listening port', async () => {
+    const { worker } = testWorker();
+    const server = createServer();
+    const port = attachServer(worker, server);
+    expect(port.url()).toBeUndefined();
+    const listening = await listenOn(server);
+    expect(port.url()).toBe(`http://10.0.0.5:${listening}`);
+    expect(port.name).toBe(`http:${listening}`);
+    expect(worker.snapshot().http).toBe(`http://10.0.0.5:${listening}`);
+
+    const v6 = testWorker({ identity: { id: 'w', hostname: 'h', addresses: ['fd00::5'] } }).worker;
+    const tls = createHttpsServer({});
+    const tlsPort = attachServer(v6, tls);
+    const tlsListening = await listenOn(tls as never);
+    expect(tlsPort.url()).toBe(`https://[fd00::5]:${tlsListening}`);
+
+    const named = testWorker({ identity: { id: 'w', hostname: 'box', addresses: [] } }).worker;
+    const other = createServer();
+    expect(attachServer(named, other, { url: 'http://orders.internal:80' }).url()).toBe(
+      'http://orders.internal:80',
+    );
+    const plain = createServer();
+    const plainPort = attachServer(
+      testWorker({ identity: { id: 'w', hostname: 'box', addresses: [] } }).worker,
+      plain,
+    );
+    expect(plainPort.url()).toBeUndefined();
+    const plainListening = await listenOn(plain);
+    expect(plainPort.url()).toBe(`http://box:${plainListening}`);
+  });
+
+  it('refuses a second attach, a non-server and an attach after start', async () => {
+    const { worker } = testWorker();
+    const server = createServer();
+    attachServer(worker, server);
+    const again = () => attachServer(testWorker().worker, server);
+    expect(again).toThrow(expect.objectContaining({ code: 'HANDOVER_E_ALREADY_ATTACHED' }));
+    expect(() => attachServer(worker, {} as never)).toThrow(
+      'Expected `server` to be a node:http or node:https server, got a value of type object',
+    );
+    await worker.start();
+    const late = (() => {
+      try {
+        attachServer(worker, createServer());
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(isHandoverError(late, 'HANDOVER_E_INVALID_STATE')).toBe(true);
+  });
+
+  it('throws HANDOVER_E_NOT_ATTACHED from closingSignal for a server that is not attached', async () => {
+    let error: unknown;
+    const server = createServer((req, res) => {
+      try {
+        closingSignal(req);
+      } catch (e) {
+        error = e;
+      }
+      res.end();
+    });
+    await httpRequest({ port: await listenOn(server) });
+    expect(isHandoverError(error, 'HANDOVER_E_NOT_ATTACHED')).toBe(true);
+  });
+});
