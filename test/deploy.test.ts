@@ -1,0 +1,97 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { timingDefaults } from '@handover/core';
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+
+const read = (name: string) =>
+  readFileSync(fileURLToPath(new URL(`../examples/deploy/${name}`, import.meta.url)), 'utf8');
+/** `10s`, `1m30s`, `500ms` → milliseconds (Docker's duration format). */
+function durationMs(text: string): number {
+  let total = 0;
+  for (const [, n, unit] of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) {
+    total +=
+      Number(n) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as 'ms' | 's' | 'm' | 'h'];
+  }
+  return total;
+}
+// The probe paths @handover/http serves by default.
+const probes = { livez: '/livez', readyz: '/readyz', startupz: '/startupz', healthz: '/healthz' };
+
+describe('examples/deploy/stack.yml (Docker Swarm)', () => {
+  const stack = parse(read('stack.yml'));
+  const worker = stack.services.worker;
+
+  it('rolls start-first, one task at a time', () => {
+    expect(worker.deploy.update_config).toMatchObject({ order: 'start-first', parallelism: 1 });
+    expect(worker.deploy.rollback_config.order).toBe('start-first');
+  });
+
+  it("lets the worker's grace period end before Swarm's SIGKILL", () => {
+    const platform = durationMs(worker.stop_grace_period);
+    const sdk = Number(
+      worker.environment.HANDOVER_GRACE_PERIOD_MS ?? timingDefaults.gracePeriodMs.other,
+    );
+    expect(sdk).toBe(timingDefaults.gracePeriodMs.other);
+    expect(
+      platform - sdk,
+      `stop_grace_period ${platform} ms vs worker ${sdk} ms`,
+    ).toBeGreaterThanOrEqual(1000);
+  });
+});
+
+describe('examples/deploy/kubernetes.yaml', () => {
+  const docs = parseAllDocuments(read('kubernetes.yaml')).map((d) => d.toJS());
+  const deployment = docs.find((d) => d.kind === 'Deployment');
+  const pod = deployment.spec.template.spec;
+  const container = pod.containers[0];
+
+  it('never takes a pod away before its replacement is ready', () => {
+    expect(deployment.spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
+    expect(deployment.spec.strategy.rollingUpdate.maxSurge).toBeGreaterThanOrEqual(1);
+  });
+
+  it("lets the worker's grace period end before the kubelet's SIGKILL", () => {
+    const platform = pod.terminationGracePeriodSeconds * 1000;
+    const sdk = timingDefaults.gracePeriodMs.kubernetes;
+    expect(container.env.some((e: { name: string }) => e.name === 'HANDOVER_GRACE_PERIOD_MS')).toBe(
+      false,
+    );
+    expect(
+      platform - sdk,
+      `terminationGracePeriodSeconds ${platform} ms vs worker ${sdk} ms`,
+    ).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('probes the paths the SDK serves, on the port the worker listens on', () => {
+    const port = container.env.find((e: { name: string }) => e.name === 'PROBE_PORT').value;
+    expect(container.ports).toContainEqual({ name: 'probes', containerPort: Number(port) });
+    expect(container.startupProbe.httpGet).toEqual({ path: probes.startupz, port: 'probes' });
+    expect(container.readinessProbe.httpGet).toEqual({ path: probes.readyz, port: 'probes' });
+    expect(container.livenessProbe.httpGet).toEqual({ path: probes.livez, port: 'probes' });
+    // A startup probe that gives up before the warm-up timeout would kill slow warm-ups.
+    const startupMs =
+      container.startupProbe.periodSeconds * container.startupProbe.failureThreshold * 1000;
+    expect(startupMs).toBeGreaterThanOrEqual(timingDefaults.warmupTimeoutMs);
+  });
+
+  it('calls the loopback drain endpoint from preStop', () => {
+    const command = container.lifecycle.preStop.exec.command.join(' ');
+    const port = container.env.find((e: { name: string }) => e.name === 'PROBE_PORT').value;
+    expect(command).toContain(`http://127.0.0.1:${port}/drain`);
+    expect(container.env).toContainEqual({ name: 'DRAIN_ENDPOINT', value: 'loopback' });
+  });
+});
+
+describe('examples/deploy/Dockerfile', () => {
+  const dockerfile = read('Dockerfile');
+
+  it('runs node itself as PID 1 (exec form), so SIGTERM reaches the worker', () => {
+    expect(dockerfile).toMatch(/^CMD \["node", "index\.mjs"\]$/m);
+    expect(dockerfile).not.toMatch(/^CMD .*npm/m);
+  });
+
+  it('checks health on /healthz', () => {
+    expect(dockerfile).toMatch(/^HEALTHCHECK .*\n?.*\/healthz/m);
+  });
+});
