@@ -43,7 +43,11 @@ describe.each(['express-app', 'fastify-app'])('examples/%s', (name) => {
 
     const nc = await connect({ servers: server.url });
     const entry = await waitFor(async () =>
-      (await (await new Kvm(nc).open(`handover_${service}`)).get(`${service}-1`))?.json<{
+      (
+        await (
+          await new Kvm(nc).open(`handover_${service}`, { allow_direct: true })
+        ).get(`${service}-1`)
+      )?.json<{
         http?: string;
       }>(),
     );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { credentialsFromUrls, redactServer } from './connection.js';
+import { credentialsFromUrls, redactServer, serverAtLeast, serverWarnings } from './connection.js';
 
 describe('credentialsFromUrls', () => {
   it('moves user and password out of the URL', () => {
@@ -54,5 +54,29 @@ describe('redactServer', () => {
     ['tls://host:4443', 'tls://host:4443'],
   ])('redacts %s', (input, output) => {
     expect(redactServer(input)).toBe(output);
+  });
+});
+
+describe('serverAtLeast', () => {
+  const server = (version: string) => ({ info: { version } as never });
+  it('compares major, minor and patch in that order', () => {
+    expect(serverAtLeast(server('2.9.10'), 2, 9, 15)).toBe(false);
+    expect(serverAtLeast(server('2.9.15'), 2, 9, 15)).toBe(true);
+    expect(serverAtLeast(server('2.10.0'), 2, 9, 15)).toBe(true);
+    expect(serverAtLeast(server('2.9.10'), 2, 11)).toBe(false);
+    expect(serverAtLeast(server('2.11.0-RC.1'), 2, 11)).toBe(true);
+    expect(serverAtLeast(server('3.0.0'), 2, 11)).toBe(true);
+  });
+});
+
+describe('serverWarnings', () => {
+  const server = (version: string) => ({ info: { version } as never });
+  it('warns of the STREAM.MSG.GET crash before 2.9.15 when JetStream is used', () => {
+    expect(serverWarnings(server('2.9.10'), true)).toEqual([
+      expect.stringContaining('upgrade to 2.9.15 or later'),
+    ]);
+    expect(serverWarnings(server('2.9.15'), true)).toEqual([]);
+    expect(serverWarnings(server('2.10.22'), true)).toEqual([]);
+    expect(serverWarnings(server('2.9.10'), false)).toEqual([]);
   });
 });

@@ -194,9 +194,35 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** Whether the connected server's version is at least `major.minor`. */
-export function serverAtLeast(nc: NatsConnection, major: number, minor: number): boolean {
-  const [have = 0, haveMinor = 0] = (nc.info?.version ?? '0.0').split('.').map(Number);
-  return have > major || (have === major && haveMinor >= minor);
+export function serverAtLeast(
+  nc: Pick<NatsConnection, 'info'>,
+  major: number,
+  minor: number,
+  patch = 0,
+): boolean {
+  const [have = 0, haveMinor = 0, havePatch = 0] = (nc.info?.version ?? '0.0.0')
+    .split(/[.-]/)
+    .map(Number);
+  if (have !== major) return have > major;
+  if (haveMinor !== minor) return haveMinor > minor;
+  return havePatch >= patch;
+}
+
+/**
+ * Warnings about the connected server that an operator should act on. nats-server before
+ * 2.9.15 lists a stream before its store is set up, so a `$JS.API.STREAM.MSG.GET` arriving
+ * during the stream's creation dereferences nil and the whole server exits (seen in this
+ * project's tests on 2.9.10; fixed in 2.9.15). Handover reads its buckets with direct gets,
+ * which are served only once the store exists, but other clients of the same buckets may not.
+ */
+export function serverWarnings(nc: Pick<NatsConnection, 'info'>, usesJetStream: boolean): string[] {
+  const warnings: string[] = [];
+  if (usesJetStream && !serverAtLeast(nc, 2, 9, 15)) {
+    warnings.push(
+      `nats-server ${nc.info?.version ?? 'unknown'} can crash when a client reads a stream message (STREAM.MSG.GET, e.g. a KV get without direct get) while that stream is being created: upgrade to 2.9.15 or later`,
+    );
+  }
+  return warnings;
 }
 
 /** What the connected server can do, checked once at connect. */
@@ -226,4 +252,7 @@ export function checkServer(nc: NatsConnection, needsJetStream: boolean, logger:
     { server: nc.getServer(), serverVersion: version, newerServerWouldAdd: missing },
     'connected to NATS',
   );
+  for (const warning of serverWarnings(nc, needsJetStream)) {
+    logger.warn({ serverVersion: version }, warning);
+  }
 }

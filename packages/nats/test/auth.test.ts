@@ -3,7 +3,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type NatsServer, spawnNode, startNatsServer } from '@handover/testkit';
-import { Kvm } from '@nats-io/kv';
 import {
   type ConnectionOptions,
   connect,
@@ -12,7 +11,7 @@ import {
   nkeys,
 } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixture, msg } from './helpers.js';
+import { fixture, msg, openBucket } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'handover-auth-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -102,7 +101,7 @@ describe.each(modes)('a worker authenticating with $name', (mode) => {
     await child.waitForLog(msg('ready'), { timeoutMs: 15_000 });
     const reply = await nc.request('handover.auth.tasks', '{"hello":1}', { timeout: 5000 });
     expect(reply.json()).toMatchObject({ worker: 'auth-1' });
-    const entry = await (await new Kvm(nc).open('handover_auth')).get('auth-1');
+    const entry = await (await openBucket(nc, 'handover_auth')).get('auth-1');
     seen.push(entry?.string() ?? '');
     child.signal('SIGTERM');
     expect((await child.waitForExit()).code).toBe(0);

@@ -51,13 +51,23 @@ export function useNats(): {
   };
 }
 
+/**
+ * Binds to an existing bucket and reads it with direct gets, as the workers do. Plain `open()`
+ * reads through `$JS.API.STREAM.MSG.GET`, which crashes nats-server 2.9.0–2.9.14 when it
+ * arrives while the stream is being created (the stream is listed before its store is set
+ * up): exactly what a test does that reads while a worker creates its bucket.
+ */
+export function openBucket(nc: NatsConnection, bucket: string) {
+  return new Kvm(nc).open(bucket, { allow_direct: true });
+}
+
 /** The registry entry of `id` in `service`'s bucket, if any. */
 export async function readEntry(
   nc: NatsConnection,
   service: string,
   id: string,
 ): Promise<WorkerEntry | undefined> {
-  const kv = await new Kvm(nc).open(`handover_${service}`);
+  const kv = await openBucket(nc, `handover_${service}`);
   const entry = await kv.get(id).catch(() => null);
   return entry?.operation === 'PUT' ? parseEntry(entry.value) : undefined;
 }

@@ -1,8 +1,7 @@
-import { Kvm } from '@nats-io/kv';
 import { type Msg, headers as natsHeaders } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEvent, type WorkerEvent } from '../src/index.js';
-import { ready, useNats } from './helpers.js';
+import { openBucket, ready, useNats } from './helpers.js';
 
 const { nc, worker } = useNats();
 
@@ -28,7 +27,7 @@ describe('hostile worker ids', () => {
     });
     const child = worker({ SERVICE: 'hostile', HANDOVER_WORKER_ID: raw });
     await ready(child);
-    const kv = await new Kvm(nc()).open('handover_hostile');
+    const kv = await openBucket(nc(), 'handover_hostile');
     const keys: string[] = [];
     for await (const key of await kv.keys()) keys.push(key);
     expect(keys).toContain(safe);

@@ -3,13 +3,17 @@ import { Kvm, type KvWatchEntry } from '@nats-io/kv';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import { parseEntry, parseEvent, type WorkerEvent } from '../src/index.js';
-import { msg, readEntry, ready, useNats } from './helpers.js';
+import { msg, openBucket, readEntry, ready, useNats } from './helpers.js';
 
 const { nc, worker } = useNats();
 
 describe('a NATS worker', () => {
   it('writes no entry, answers no $SRV and takes no task until warm-up is done', async () => {
-    const child = worker({ SERVICE: 'warm', HANDOVER_WORKER_ID: 'warm-1', WARMUP_MS: '1500' });
+    const child = worker({
+      SERVICE: 'warm',
+      HANDOVER_WORKER_ID: 'warm-1',
+      WARMUP_UNTIL_SIGUSR2: '1',
+    });
     await child.waitForLog(msg('connected to NATS'));
     expect(await readEntry(nc(), 'warm', 'warm-1')).toBeUndefined();
     await expect(nc().request('$SRV.PING.warm', undefined, { timeout: 500 })).rejects.toThrow(
@@ -20,6 +24,7 @@ describe('a NATS worker', () => {
     );
     expect(child.logs.some(msg('ready'))).toBe(false);
 
+    child.signal('SIGUSR2');
     await ready(child);
     expect(await readEntry(nc(), 'warm', 'warm-1')).toMatchObject({ state: 'ready', id: 'warm-1' });
     const pong = await nc().request('$SRV.PING.warm', undefined, { timeout: 2000 });
@@ -108,7 +113,7 @@ describe('a NATS worker', () => {
   it('answers all of 1,000 requests in flight at SIGTERM, then deletes its entry, then exits 0', async () => {
     const child = worker({ SERVICE: 'burst', HANDOVER_WORKER_ID: 'burst-1', TASK_MS: '20' });
     await ready(child);
-    const kv = await new Kvm(nc()).open('handover_burst');
+    const kv = await openBucket(nc(), 'handover_burst');
     const watch = await kv.watch({ key: 'burst-1', include: 'updates' });
     let deletedAt: number | undefined;
     void (async () => {
