@@ -82,7 +82,7 @@ function accepts(port: number): Promise<boolean> {
 export async function startNginx(options: NginxOptions): Promise<Nginx> {
   const bin = findNginx();
   if (!bin) {
-    throw new Error('nginx not found: install it (apt-get install nginx-light) or set NGINX_BIN');
+    throw new Error('nginx not found: install it (apt-get install nginx) or set NGINX_BIN');
   }
   const dir = mkdtempSync(join(tmpdir(), 'handover-nginx-'));
   mkdirSync(join(dir, 'tmp'));
