@@ -10,7 +10,7 @@ import {
 import { type Codec, jsonCodec } from './codec.js';
 import { NatsAdapterError } from './errors.js';
 import { checkPrefix, defaultPrefix, headerNames, serviceNames } from './names.js';
-import { invalidOption, optionalInteger } from './validate.js';
+import { invalidOption, optionalBackoff, optionalInteger } from './validate.js';
 
 /** Options of {@link createTaskClient}; each can be overridden per call. */
 export interface TaskClientOptions {
@@ -109,21 +109,7 @@ export function createTaskClient(nc: NatsConnection, options: TaskClientOptions)
   const names = serviceNames(options.service, options.prefix ?? defaultPrefix);
   const defaultTimeout = optionalInteger('timeoutMs', options.timeoutMs, 1) ?? 10_000;
   const defaultAttempt = optionalInteger('attemptTimeoutMs', options.attemptTimeoutMs, 1) ?? 2000;
-  const backoff = options.backoffMs ?? { base: 25, max: 500 };
-  if (
-    !(
-      Number.isSafeInteger(backoff?.base) &&
-      Number.isSafeInteger(backoff?.max) &&
-      backoff.base >= 0 &&
-      backoff.max >= backoff.base
-    )
-  ) {
-    throw invalidOption(
-      'backoffMs',
-      backoff,
-      'an object { base, max } of ms with 0 <= base <= max',
-    );
-  }
+  const backoff = optionalBackoff('backoffMs', options.backoffMs) ?? { base: 25, max: 500 };
   const callTimeouts = (call: {
     readonly timeoutMs?: number;
     readonly attemptTimeoutMs?: number;

@@ -1,6 +1,6 @@
 import { checkPrefix, defaultPrefix } from './names.js';
 import type { JetStreamIntakeOptions, NatsBrokerOptions } from './options.js';
-import { invalidOption, optionalInteger } from './validate.js';
+import { invalidOption, optionalBackoff, optionalInteger } from './validate.js';
 
 /** Validates the options of `natsBroker()`; throws `HANDOVER_E_INVALID_OPTION` on the first problem. */
 export function validateBrokerOptions(options: NatsBrokerOptions): void {
@@ -45,20 +45,5 @@ function validateJetStream(js: JetStreamIntakeOptions): void {
     throw invalidOption('jetstream.handler', js.handler, 'a function');
   optionalInteger('jetstream.ackWaitMs', js.ackWaitMs, 1000);
   optionalInteger('jetstream.maxDeliver', js.maxDeliver, 1);
-  const delay = js.nakDelayMs;
-  if (
-    delay !== undefined &&
-    !(
-      Number.isSafeInteger(delay?.base) &&
-      Number.isSafeInteger(delay?.max) &&
-      delay.base >= 0 &&
-      delay.max >= delay.base
-    )
-  ) {
-    throw invalidOption(
-      'jetstream.nakDelayMs',
-      delay,
-      'an object { base, max } of ms with 0 <= base <= max',
-    );
-  }
+  optionalBackoff('jetstream.nakDelayMs', js.nakDelayMs);
 }

@@ -13,3 +13,26 @@ export function optionalInteger(name: string, value: unknown, min: number): numb
   }
   return value;
 }
+
+/** A retry backoff in ms. */
+export interface BackoffMs {
+  readonly base: number;
+  readonly max: number;
+}
+
+/** Validates an optional `{ base, max }` backoff option (ms, `0 <= base <= max`). */
+export function optionalBackoff(name: string, value: unknown): BackoffMs | undefined {
+  if (value === undefined) return undefined;
+  const backoff = value as Partial<BackoffMs> | null;
+  if (
+    !(
+      Number.isSafeInteger(backoff?.base) &&
+      Number.isSafeInteger(backoff?.max) &&
+      (backoff?.base as number) >= 0 &&
+      (backoff?.max as number) >= (backoff?.base as number)
+    )
+  ) {
+    throw invalidOption(name, value, 'an object { base, max } of ms with 0 <= base <= max');
+  }
+  return value as BackoffMs;
+}
