@@ -108,6 +108,9 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
 
   const launch = async (): Promise<void> => {
     stopping = false;
+    // Only this launch's log, and only once it was up: a failed start is waitReady's to report.
+    const from = output.length;
+    let up = false;
     const proc = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     proc.stderr?.setEncoding('utf8');
     proc.stderr?.on('data', (chunk: string) => {
@@ -115,16 +118,18 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     });
     // A broker that dies under a test is the likeliest cause of what fails next: say so.
     proc.once('exit', (code, signal) => {
-      if (stopping) return;
+      if (stopping || !up) return;
       // A Go panic's first lines say what went wrong; otherwise the end of the log does.
-      const panic = output.search(/^panic:|^fatal error:/m);
-      const excerpt = panic >= 0 ? output.slice(panic, panic + 3000) : output.slice(-2000);
+      const log = output.slice(from);
+      const panic = log.search(/^panic:|^fatal error:/m);
+      const excerpt = panic >= 0 ? log.slice(panic, panic + 3000) : log.slice(-2000);
       process.stderr.write(
         `[testkit] nats-server on port ${port} exited unexpectedly (${signal ?? `code ${code}`}):\n${excerpt}\n`,
       );
     });
     child = proc;
     await waitReady(proc, options.startTimeoutMs ?? 10_000, () => output);
+    up = true;
   };
   const terminate = async (signal: NodeJS.Signals): Promise<void> => {
     const proc = child;
