@@ -150,31 +150,34 @@ describe('a worker whose credentials are wrong', () => {
   });
 });
 
+/** Writes a self-signed certificate (valid one day) and its key with openssl. */
+function selfSigned(cert: string, key: string, subject: string, extra: string[] = []): void {
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      subject,
+      ...extra,
+    ].concat(['-keyout', key, '-out', cert]),
+    { stdio: 'ignore' },
+  );
+}
+
 describe('a TLS connection', () => {
   let server: NatsServer;
   const ca = join(dir, 'cert.pem');
   beforeAll(async () => {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1,DNS:localhost',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        ca,
-      ],
-      { stdio: 'ignore' },
-    );
+    selfSigned(ca, join(dir, 'key.pem'), '/CN=127.0.0.1', [
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    ]);
     server = await startNatsServer({
       config: `tls { cert_file: "${ca}", key_file: "${join(dir, 'key.pem')}" }`,
     });
@@ -183,25 +186,7 @@ describe('a TLS connection', () => {
 
   it('logs why it cannot connect while it keeps waiting (here: an unknown CA)', async () => {
     const other = join(dir, 'other.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=x',
-        '-keyout',
-        join(dir, 'other-key.pem'),
-        '-out',
-        other,
-      ],
-      { stdio: 'ignore' },
-    );
+    selfSigned(other, join(dir, 'other-key.pem'), '/CN=x');
     const child = spawnNode(fixture, {
       env: {
         NATS_URL: server.url.replace('nats://', 'tls://'),
