@@ -1,17 +1,19 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-const pkg = (name: string): string =>
-  fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url));
+const source = (path: string): string =>
+  fileURLToPath(new URL(`./packages/${path}`, import.meta.url));
 
 // Tests import workspace packages from source; child processes spawned by tests run the built
-// dist (see `pnpm test`, which builds first).
-const alias = Object.fromEntries(
-  ['core', 'identity', 'nats', 'http', 'express', 'fastify', 'testkit'].map((name) => [
-    `@handover/${name}`,
-    pkg(name),
-  ]),
-);
+// dist (see `pnpm test`, which builds first). Exact matches, so that a subpath (such as
+// `@handover/nats/controller`) is not read as a file under the root entry.
+const alias = [
+  ...['core', 'identity', 'nats', 'http', 'express', 'fastify', 'testkit'].map((name) => ({
+    find: new RegExp(`^@handover/${name}$`),
+    replacement: source(`${name}/src/index.ts`),
+  })),
+  { find: /^@handover\/nats\/(controller|wire)$/, replacement: source('nats/src/exports/$1.ts') },
+];
 
 const project = (name: string, extra: Record<string, unknown> = {}) => ({
   extends: true as const,

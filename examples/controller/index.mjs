@@ -2,7 +2,7 @@
 // retrying client, POST /jobs publishes it to JetStream, GET /workers lists the live workers.
 // Configured by environment: NATS_URL, HANDOVER_SERVICE, PORT (0: any free port).
 import { createServer } from 'node:http';
-import { createTaskClient, TaskRequestError, watchWorkers } from '@handover/nats';
+import { createTaskClient, TaskRequestError, watchWorkers } from '@handover/nats/controller';
 import { connect } from '@nats-io/transport-node';
 
 const env = process.env;

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { watchWorkers } from '@handover/nats';
+import { watchWorkers } from '@handover/nats/controller';
 import { connect } from '@nats-io/transport-node';
 import { Fleet } from './fleet.mjs';
 import { ackCounter, controllerLoad, jobLoad, plainLoad } from './load.mjs';

@@ -2,7 +2,7 @@
 // NATS_URL set it also registers in the service registry (its entry carries its `http` URL).
 // Environment: PORT (3000), HANDOVER_SERVICE (web), HANDOVER_VERSION, WARMUP_MS, REQUEST_MS.
 import { createWorker } from '@handover/core';
-import { attachExpress, closingSignal, handoverMiddleware } from '@handover/express';
+import { attachServer, closingSignal, handoverMiddleware } from '@handover/express';
 import { readIdentity } from '@handover/identity';
 import { natsBroker } from '@handover/nats';
 import express from 'express';
@@ -44,5 +44,5 @@ app.get('/events', (req, res) => {
 const server = app.listen(Number(env.PORT ?? 3000), () => {
   worker.logger.info({ port: server.address().port }, 'listening');
 });
-attachExpress(worker, server); // before start(): every request counts, close is graceful
+attachServer(worker, server); // before start(): every request counts, close is graceful
 await worker.start();

@@ -4,7 +4,7 @@
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { createWorker, type Logger } from '@handover/core';
-import { attachExpress, handoverMiddleware } from '@handover/express';
+import { attachServer, handoverMiddleware } from '@handover/express';
 import { handoverFastify } from '@handover/fastify';
 import Fastify from 'fastify';
 
@@ -39,7 +39,7 @@ async function listenExpress(): Promise<Server> {
   const server = await new Promise<Server>((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
-  if (worker) attachExpress(worker, server);
+  if (worker) attachServer(worker, server);
   return server;
 }
 

@@ -87,9 +87,9 @@ interface Variant {
 const plain: Variant = { label: 'plain', env: { ADAPTER: '0' } };
 const variants: Record<string, Variant[]> = {
   express: [
-    { label: 'attachExpress + handoverMiddleware', env: { ADAPTER: '1' } },
+    { label: 'attachServer + handoverMiddleware', env: { ADAPTER: '1' } },
     {
-      label: 'attachExpress only (probes on their own port)',
+      label: 'attachServer only (probes on their own port)',
       env: { ADAPTER: '1', MIDDLEWARE: '0' },
     },
   ],

@@ -1,7 +1,7 @@
 // Ready → change seen by watchWorkers: from the worker's `readyAt` (its transition to ready,
 // written into its entry) to the moment a watcher in this process receives the `added` change.
 // Same machine, same clock. Baseline: one round trip to the server (a PING) in the same run.
-import { watchWorkers } from '@handover/nats';
+import { watchWorkers } from '@handover/nats/controller';
 import { startNatsServer, waitFor } from '@handover/testkit';
 import { connect } from '@nats-io/transport-node';
 import { fixture, startNode } from './proc.js';

@@ -1,37 +1,37 @@
 import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
-import type { BrokerPort } from './ports.js';
+import type { Port } from './ports.js';
 
 /**
- * Calls every broker's `heartbeat()` each interval, from ready until deregistration. A broker
+ * Calls every port's `heartbeat()` each interval, from ready until deregistration. A port
  * whose previous heartbeat is still pending (a broker that is away) is skipped, so heartbeats
  * never pile up.
  */
 export class Heartbeat {
   readonly #clock: Clock;
-  readonly #brokers: readonly BrokerPort[];
+  readonly #ports: readonly Port[];
   readonly #logger: Logger;
-  readonly #pending = new Set<BrokerPort>();
+  readonly #pending = new Set<Port>();
   #timer: unknown;
 
-  constructor(clock: Clock, brokers: readonly BrokerPort[], logger: Logger) {
+  constructor(clock: Clock, ports: readonly Port[], logger: Logger) {
     this.#clock = clock;
-    this.#brokers = brokers;
+    this.#ports = ports;
     this.#logger = logger;
   }
 
   start(intervalMs: number): void {
     const beat = (): void => {
       this.#timer = this.#clock.setTimeout(beat, intervalMs);
-      for (const broker of this.#brokers) {
-        if (this.#pending.has(broker)) continue;
-        this.#pending.add(broker);
-        broker
+      for (const port of this.#ports) {
+        if (port.heartbeat === undefined || this.#pending.has(port)) continue;
+        this.#pending.add(port);
+        port
           .heartbeat()
           .catch((error: unknown) =>
-            this.#logger.debug({ err: error, broker: broker.name }, 'heartbeat failed'),
+            this.#logger.debug({ err: error, port: port.name }, 'heartbeat failed'),
           )
-          .finally(() => this.#pending.delete(broker));
+          .finally(() => this.#pending.delete(port));
       }
     };
     this.#timer = this.#clock.setTimeout(beat, intervalMs);

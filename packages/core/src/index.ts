@@ -12,14 +12,7 @@ export {
 export type { HookFn, HookOptions } from './hooks.js';
 export { createDefaultLogger, type LogFn, type Logger } from './logger.js';
 export type { ProcessPort, WorkerIdentity, WorkerOptions } from './options.js';
-export type {
-  BrokerPort,
-  DrainNotice,
-  DrainSummary,
-  Port,
-  ServerCloseReport,
-  ServerPort,
-} from './ports.js';
+export type { DrainNotice, DrainSummary, Port, PortContext, PortKind } from './ports.js';
 export { canTransition, type StateChange, type WorkerState, workerStates } from './state.js';
 export type { TaskFn, TaskHandle, TaskInfo, TaskMeta } from './tasks.js';
 export type {

@@ -1,14 +1,19 @@
-import type { Worker } from './types.js';
+import type { Timing } from './config.js';
+import type { Logger } from './logger.js';
+import type { WorkerIdentity } from './options.js';
+import type { WorkerState } from './state.js';
+import type { TaskFn, TaskHandle, TaskInfo, TaskMeta } from './tasks.js';
+import type { StopResult, WorkerSnapshot } from './types.js';
 
-/** Why the drain started, as passed to {@link BrokerPort.markDraining}. */
+/** Why the drain started, as passed to {@link Port.draining}. */
 export interface DrainNotice {
   /** `SIGTERM`, `SIGINT`, `drain-endpoint`, `api`, `uncaughtException`, ... */
   readonly reason: string;
-  /** True when the worker failed (fatal error); the adapter announces `failed`, not `draining`. */
+  /** True when the worker failed (fatal error); a broker announces `failed`, not `draining`. */
   readonly failed: boolean;
 }
 
-/** What the drain did, as passed to {@link BrokerPort.deregister}. */
+/** What the drain did, as passed to {@link Port.deregister}. */
 export interface DrainSummary extends DrainNotice {
   /** Milliseconds from the start of the drain to deregistration. */
   readonly drainMs: number;
@@ -17,60 +22,102 @@ export interface DrainSummary extends DrainNotice {
 }
 
 /**
- * The interface a broker adapter (NATS) implements. The worker calls these in a fixed order
- * and bounds each call by `hookTimeoutMs` (and the grace period); an adapter serialises its
- * own operations and never throws for a broker that is down (it logs and carries on).
+ * What a port is, which decides when it stops taking work:
  *
- * 1. `connect` while warming (waits for a broker that is down; `signal` fires on stop);
- * 2. `register` once warm: open task intake, then announce (entry + `ready` event);
- * 3. `heartbeat` every `heartbeatMs` from ready until deregistration;
- * 4. `markDraining` at the stop signal (again with `failed: true` if the worker fails);
- * 5. `stopIntake`: no new task is delivered here (already delivered ones still run);
- * 6. `deregister` once in-flight work is done or cut off;
- * 7. `close` after the shutdown hooks: flush and close connections.
- *
- * 4–6 are skipped when the worker stops before it was ready; `close` always runs.
+ * - `broker`: takes work from a broker (NATS); its intake closes the moment the drain starts,
+ *   since the broker stops routing to it at once;
+ * - `server`: takes work over connections (HTTP); it keeps serving during the drain delay, so
+ *   that load balancers catch up, then stops accepting;
+ * - `extension`: takes no work of its own and only follows the lifecycle (the preStop drain
+ *   endpoint, metrics).
  */
-export interface BrokerPort {
-  readonly kind: 'broker';
-  /** Used in logs, e.g. `nats`. */
-  readonly name: string;
-  /** Called once by {@link Worker.use}. */
-  attach(worker: Worker): void;
-  connect(signal: AbortSignal): Promise<void>;
-  register(): Promise<void>;
-  heartbeat(): Promise<void>;
-  markDraining(notice: DrainNotice): Promise<void>;
-  stopIntake(): Promise<void>;
-  deregister(summary: DrainSummary): Promise<void>;
-  close(): Promise<void>;
-}
+export type PortKind = 'broker' | 'server' | 'extension';
 
-/** What a server left behind when it closed. */
-export interface ServerCloseReport {
-  /** Connections destroyed at the deadline (normally 0). */
-  readonly destroyedConnections: number;
+/**
+ * What the worker gives a port: the narrow view of the worker an adapter needs, and nothing a
+ * user would call. Adapters get it in {@link Port.attach}; users never see it.
+ */
+export interface PortContext {
+  readonly service: string;
+  readonly id: string;
+  readonly instance: string;
+  readonly version: string;
+  readonly identity: WorkerIdentity;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly concurrency: number;
+  /** The worker's logger (with `service`, `id`, `instance` bound). */
+  readonly logger: Logger;
+  /** The resolved timing budget (final once `start()` was called). */
+  readonly timing: Timing;
+  readonly state: WorkerState;
+  /**
+   * Fires the moment the worker begins to stop (a signal, `drain()`, a failure, a stop during
+   * warm-up). An adapter that is still opening stops opening and announces nothing.
+   */
+  readonly stopSignal: AbortSignal;
+  /**
+   * True once deregistration has begun: from then on nothing may be written to a registry or
+   * announced (the `stopped` event of {@link Port.deregister} excepted).
+   */
+  readonly deregistered: boolean;
+  /** Tasks queued or running plus tracked requests. */
+  readonly inflight: number;
+  /** Concurrency slots free now. */
+  readonly freeSlots: number;
+  /** Resolves as soon as a concurrency slot is free (at once if one is): for pull intakes. */
+  whenSlotFree(): Promise<void>;
+  /** Runs a task within the concurrency limit; its signal fires at the drain deadline. */
+  run<T>(fn: TaskFn<T>, meta?: TaskMeta): Promise<T>;
+  /** Counts work that does not go through the queue (an HTTP request); call `done()` after. */
+  track(meta?: TaskMeta): TaskHandle;
+  /** The work in flight now. */
+  tasks(): TaskInfo[];
+  /** Reports a component's health; the worker is ready only while all are healthy. */
+  setHealth(component: string, healthy: boolean, detail?: string): void;
+  /** The worker's public state, for registry entries. */
+  snapshot(): WorkerSnapshot;
+  /** Starts the drain, as `worker.drain()` does (a framework's own close, a drain endpoint). */
+  drain(reason: string): Promise<StopResult>;
+  /** Resolves once the worker has stopped. */
+  readonly stopped: Promise<StopResult>;
 }
 
 /**
- * The interface a server adapter (HTTP) implements. Requests count as in-flight work through
- * {@link Worker.track}; readiness comes from {@link Worker.ready}.
+ * An adapter: a broker (NATS), a server (HTTP) or an extension. {@link Worker.use} attaches it;
+ * the worker then calls its methods in one fixed order, each bounded by `hookTimeoutMs` and the
+ * grace period (`stopIntake` by the drain deadline), and logs what fails without stopping:
+ *
+ * 1. `connect` while warming (a broker that is down is waited for; `signal` fires on stop);
+ * 2. `open` once warm: open task intake, then announce (registry entry, `ready` event). The
+ *    worker becomes `ready` only when every port's `open` has resolved; `signal` fires on stop:
+ *    stop opening and announce nothing;
+ * 3. `heartbeat` every `heartbeatMs` from ready until deregistration;
+ * 4. `draining` the moment the stop begins (again with `failed: true` if the worker fails);
+ * 5. `stopIntake`: at once for brokers, after the drain delay for servers; resolves when no
+ *    new work can arrive here; `deadline` fires at the drain deadline (destroy what is left);
+ * 6. `deregister` once the work in flight of every port has settled or was cut off;
+ * 7. `teardown`: what belongs to the user's teardown (a framework's close hooks), run with
+ *    the shutdown hooks, after all work in flight of every port;
+ * 8. `close` after the shutdown hooks: flush and close connections.
+ *
+ * `draining`, `stopIntake` and `deregister` reach a broker only if its `open` was called (a
+ * broker that never opened has nothing to stop); servers and extensions get every step. Every
+ * method but `attach` is optional.
  */
-export interface ServerPort {
-  readonly kind: 'server';
-  /** Used in logs, e.g. `http:3000`. */
+export interface Port {
+  readonly kind: PortKind;
+  /** Used in logs, e.g. `nats` or `http:3000`. */
   readonly name: string;
   /** Called once by {@link Worker.use}. */
-  attach(worker: Worker): void;
-  /** The URL other services reach this server at (the registry's `http` field), if known. */
-  url(): string | undefined;
-  /**
-   * Called after the drain delay: stop accepting connections, let requests in flight finish,
-   * close idle connections. `deadline` fires when the time is up: destroy what is left.
-   * Resolves when the server is fully closed.
-   */
-  close(deadline: AbortSignal): Promise<ServerCloseReport>;
+  attach(context: PortContext): void;
+  connect?(signal: AbortSignal): Promise<void>;
+  open?(signal: AbortSignal): Promise<void>;
+  heartbeat?(): Promise<void>;
+  draining?(notice: DrainNotice): void | Promise<void>;
+  stopIntake?(deadline: AbortSignal): Promise<void>;
+  deregister?(summary: DrainSummary): Promise<void>;
+  teardown?(signal: AbortSignal): Promise<void>;
+  close?(): Promise<void>;
+  /** A server's URL, advertised as the registry entry's `http` field. */
+  url?(): string | undefined;
 }
-
-/** Anything {@link Worker.use} accepts. */
-export type Port = BrokerPort | ServerPort;

@@ -43,3 +43,15 @@ export function signalExitCode(signal: string): number {
   const number = (constants.signals as Record<string, number | undefined>)[signal];
   return number === undefined ? 1 : 128 + number;
 }
+
+/** What a handled signal does: the policy of DESIGN.md ("Timing budget"). */
+export type SignalAction = 'drain' | 'exit-now' | 'ignore';
+
+/**
+ * The first handled signal starts the drain; while stopping, SIGINT (a second Ctrl-C) exits at
+ * once and any other signal is logged and ignored (a platform resending SIGTERM).
+ */
+export function signalAction(signal: NodeJS.Signals, stopping: boolean): SignalAction {
+  if (!stopping) return 'drain';
+  return signal === 'SIGINT' ? 'exit-now' : 'ignore';
+}

@@ -1,9 +1,12 @@
+import type { AttachedPorts } from './attached.js';
 import { type Clock, Deadline, sleep } from './clock.js';
 import type { Timing } from './config.js';
 import { describeError, HandoverError, TaskAbortedError } from './errors.js';
+import type { Heartbeat } from './heartbeat.js';
 import { type Hook, runShutdownHooks, runWithTimeout } from './hooks.js';
+import type { Lifecycle, StopBegun } from './lifecycle.js';
 import type { Logger } from './logger.js';
-import type { BrokerPort, DrainNotice, ServerPort } from './ports.js';
+import type { DrainNotice, Port } from './ports.js';
 import type { TaskInfo, TaskTracker } from './tasks.js';
 
 /** What the shutdown needs from the worker. */
@@ -12,12 +15,10 @@ export interface ShutdownContext {
   readonly timing: Timing;
   readonly logger: Logger;
   readonly tasks: TaskTracker;
-  readonly brokers: readonly BrokerPort[];
-  readonly servers: readonly ServerPort[];
+  readonly lifecycle: Lifecycle;
+  readonly ports: AttachedPorts;
   readonly shutdownHooks: readonly Hook[];
-  /** The brokers' registration, if it was still running when the stop began. */
-  readonly registration?: Promise<void> | undefined;
-  stopHeartbeat(): void;
+  readonly heartbeat: Heartbeat;
 }
 
 export interface ShutdownOutcome {
@@ -31,126 +32,119 @@ function settlesBefore(promise: Promise<unknown>, signal: AbortSignal): Promise<
   return new Promise((resolve) => {
     const onAbort = (): void => resolve(false);
     signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      () => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(true);
-      },
-      () => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(true);
-      },
-    );
+    const settled = (): void => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    };
+    promise.then(settled, settled);
   });
 }
 
 /**
- * One run of the shutdown sequence (DESIGN.md, "Lifecycle"), from the stop signal to the
- * moment the worker may exit:
+ * One run of the shutdown sequence (docs/lifecycle.md), from the stop signal to the moment the
+ * worker may exit:
  *
- * announce draining and stop intake → drain delay → close servers → wait for in-flight work
- * (cut off at the drain deadline) → deregister → shutdown hooks → close brokers.
+ * announce draining → brokers stop intake → drain delay → servers stop accepting → wait for
+ * in-flight work (cut off at the drain deadline) → deregister → adapters' teardown and shutdown
+ * hooks → close connections.
  *
  * The drain deadline is `gracePeriodMs - shutdownReserveMs` after the start; the hard deadline
  * (`hardDeadline`) is the end of the grace period. A failure moves both earlier.
  */
 export class Shutdown {
-  readonly startedAt: number;
-  readonly reason: string;
-  readonly wasReady: boolean;
   readonly drainDeadline: Deadline;
   readonly hardDeadline: Deadline;
-  #failed: boolean;
-  #error: unknown;
   readonly #ctx: ShutdownContext;
+  readonly #begun: StopBegun;
   readonly #cutDelay = new AbortController();
-  /** Set once deregistration begins: nothing is announced to the brokers after that. */
-  #deregistering = false;
+  /** The ports this drain goes through (fixed once the ports still opening have settled). */
+  #draining: Port[] = [];
 
-  constructor(
-    ctx: ShutdownContext,
-    init: { reason: string; wasReady: boolean; failed: boolean; error?: unknown },
-  ) {
+  constructor(ctx: ShutdownContext, begun: StopBegun) {
     this.#ctx = ctx;
-    const { clock, timing } = ctx;
-    this.startedAt = clock.now();
-    this.reason = init.reason;
-    this.wasReady = init.wasReady;
-    this.#failed = init.failed;
-    this.#error = init.error;
-    const drainMs = init.failed
+    this.#begun = begun;
+    const { clock, timing, lifecycle } = ctx;
+    const drainMs = lifecycle.failed
       ? Math.min(timing.failureDrainMs, timing.gracePeriodMs - timing.shutdownReserveMs)
       : timing.gracePeriodMs - timing.shutdownReserveMs;
-    this.drainDeadline = new Deadline(clock, this.startedAt + drainMs, () =>
-      deadlineError('drain'),
-    );
+    this.drainDeadline = new Deadline(clock, begun.at + drainMs, () => deadlineError('drain'));
     this.hardDeadline = new Deadline(
       clock,
-      this.startedAt + Math.min(timing.gracePeriodMs, drainMs + timing.shutdownReserveMs),
+      begun.at + Math.min(timing.gracePeriodMs, drainMs + timing.shutdownReserveMs),
       () => deadlineError('grace period'),
     );
-    if (init.failed) this.#cutDelay.abort();
-  }
-
-  get failed(): boolean {
-    return this.#failed;
-  }
-
-  get error(): unknown {
-    return this.#error;
+    if (lifecycle.failed) this.#cutDelay.abort();
   }
 
   /**
    * A fatal error during the shutdown: cut the drain delay, move the deadlines earlier and
-   * announce the failure.
+   * announce the failure (unless deregistration has begun: then nothing more is announced).
    */
-  markFailed(error: unknown, reason: string): void {
-    const { clock, timing, brokers } = this.#ctx;
-    this.#failed = true;
-    this.#error ??= error;
+  onFailure(reason: string): void {
+    const { clock, timing, lifecycle } = this.#ctx;
     this.#cutDelay.abort();
     const now = clock.now();
     this.drainDeadline.shorten(now + timing.failureDrainMs, () => deadlineError('drain'));
     this.hardDeadline.shorten(now + timing.failureDrainMs + timing.shutdownReserveMs, () =>
       deadlineError('grace period'),
     );
-    if (!this.wasReady || this.#deregistering) return;
-    for (const broker of brokers) {
-      void this.#step(broker.name, 'markDraining', () =>
-        broker.markDraining({ reason, failed: true }),
-      );
+    if (lifecycle.deregistered) return;
+    for (const port of this.#draining) {
+      if (port.draining === undefined) continue;
+      void this.#step(port.name, 'draining', () => port.draining?.({ reason, failed: true }));
     }
+  }
+
+  /** Ends the wait at once (a second SIGINT): both deadlines fire now. */
+  force(): void {
+    const now = this.#ctx.clock.now();
+    this.drainDeadline.shorten(now, () => deadlineError('drain'));
+    this.hardDeadline.shorten(now, () => deadlineError('grace period'));
   }
 
   /** Runs the sequence; resolves when the worker may exit. */
   async run(): Promise<ShutdownOutcome> {
-    const { clock, timing, logger, tasks, brokers, servers } = this.#ctx;
-    const notice = (): DrainNotice => ({ reason: this.reason, failed: this.#failed });
+    const { clock, timing, logger, tasks, lifecycle, ports } = this.#ctx;
+    const notice = (): DrainNotice => ({ reason: this.#begun.reason, failed: lifecycle.failed });
 
-    // A registration still under way finishes first: announcing `draining` before it would
-    // let a late `ready` overwrite it.
-    const registration = this.#ctx.registration;
-    if (this.wasReady && registration) {
-      await this.#step('worker', 'registration', () => registration.catch(() => {}));
-    }
-    const brokersStopped = this.wasReady
-      ? Promise.all(
-          brokers.map(async (broker) => {
-            await this.#step(broker.name, 'markDraining', () => broker.markDraining(notice()));
-            await this.#step(broker.name, 'stopIntake', () => broker.stopIntake());
-          }),
-        )
-      : Promise.resolve([]);
-    if (this.wasReady) await sleep(clock, timing.drainDelayMs, this.#cutDelay.signal);
-
-    const serversClosed = Promise.all(
-      servers.map((server) =>
-        server.close(this.drainDeadline.signal).catch((error: unknown) => {
-          logger.error({ server: server.name, err: error }, 'server close failed');
-        }),
-      ),
+    // Ports still opening were told to stop (`stopSignal`). What they did open is drained like
+    // the rest, and only once they have settled, so that nothing is announced after `draining`.
+    const opening = ports.opening;
+    if (opening !== undefined) await this.#step('worker', 'open', () => opening);
+    this.#draining = ports.toDrain();
+    // Synchronous up to here when nothing was opening: readiness and `Connection: close`
+    // change in the same turn as the signal.
+    const announced = new Map(
+      this.#draining.map((port) => [
+        port,
+        port.draining
+          ? this.#step(port.name, 'draining', () => port.draining?.(notice()))
+          : undefined,
+      ]),
     );
     const deadline = this.drainDeadline.signal;
+    const brokersStopped = Promise.all(
+      this.#draining
+        .filter((port) => port.kind === 'broker')
+        .map(async (port) => {
+          await announced.get(port);
+          if (port.stopIntake)
+            await this.#step(port.name, 'stopIntake', () => port.stopIntake?.(deadline));
+        }),
+    );
+    if (this.#begun.wasReady) await sleep(clock, timing.drainDelayMs, this.#cutDelay.signal);
+
+    // A server waits for its requests in flight: bounded by the drain deadline, not by
+    // hookTimeoutMs (it destroys what is left when the deadline fires).
+    const serversClosed = Promise.all(
+      this.#draining
+        .filter((port) => port.kind !== 'broker' && port.stopIntake !== undefined)
+        .map((port) =>
+          port.stopIntake?.(deadline).catch((error: unknown) => {
+            logger.error({ port: port.name, err: error }, 'server close failed');
+          }),
+        ),
+    );
     const drained =
       (await settlesBefore(Promise.all([brokersStopped, serversClosed]), deadline)) &&
       (await settlesBefore(tasks.whenIdle(), deadline));
@@ -165,32 +159,28 @@ export class Shutdown {
       // The servers saw the deadline too and are destroying what is left.
       await settlesBefore(serversClosed, this.hardDeadline.signal);
     }
-    this.#ctx.stopHeartbeat();
+    this.#ctx.heartbeat.stop();
 
-    this.#deregistering = true;
-    if (this.wasReady) {
-      const summary = {
-        ...notice(),
-        drainMs: clock.now() - this.startedAt,
-        abandoned: abandoned.length,
-      };
-      await Promise.all(
-        brokers.map((broker) =>
-          this.#step(broker.name, 'deregister', () => broker.deregister(summary)),
-        ),
-      );
-    }
-    const hooks = await runShutdownHooks(
-      this.#ctx.shutdownHooks,
-      clock,
-      timing.hookTimeoutMs,
-      () => this.hardDeadline.remaining(),
-      logger,
-    );
+    lifecycle.beginDeregistration();
+    const summary = {
+      ...notice(),
+      drainMs: clock.now() - this.#begun.at,
+      abandoned: abandoned.length,
+    };
     await Promise.all(
-      brokers.map((broker) => this.#step(broker.name, 'close', () => broker.close())),
+      this.#draining.map((port) =>
+        port.deregister
+          ? this.#step(port.name, 'deregister', () => port.deregister?.(summary))
+          : true,
+      ),
     );
-    return { abandoned, failedHooks: hooks.failed };
+    const failedHooks = await this.#teardown();
+    await Promise.all(
+      ports.all.map((port) =>
+        port.close ? this.#step(port.name, 'close', () => port.close?.()) : true,
+      ),
+    );
+    return { abandoned, failedHooks };
   }
 
   /** Stops the deadline timers (the sequence finished or was forced). */
@@ -199,8 +189,31 @@ export class Shutdown {
     this.hardDeadline.cancel();
   }
 
-  /** One adapter step, bounded by `hookTimeoutMs` and the hard deadline; failures are logged. */
-  async #step(port: string, step: string, fn: () => Promise<void>): Promise<void> {
+  /**
+   * The user's teardown, after all work in flight of every port: adapters' teardowns (a
+   * framework's close hooks), then the shutdown hooks, each in reverse order of registration.
+   */
+  async #teardown(): Promise<string[]> {
+    const { clock, timing, logger, ports, shutdownHooks } = this.#ctx;
+    const failed: string[] = [];
+    for (const port of [...ports.all].reverse()) {
+      const teardown = port.teardown?.bind(port);
+      if (teardown && !(await this.#step(port.name, 'teardown', teardown))) {
+        failed.push(`${port.name} teardown`);
+      }
+    }
+    const hooks = await runShutdownHooks(
+      shutdownHooks,
+      clock,
+      timing.hookTimeoutMs,
+      () => this.hardDeadline.remaining(),
+      logger,
+    );
+    return [...failed, ...hooks.failed];
+  }
+
+  /** One adapter step, bounded by `hookTimeoutMs` and the hard deadline; false if it failed. */
+  async #step(name: string, step: string, fn: (signal: AbortSignal) => unknown): Promise<boolean> {
     const { clock, timing, logger } = this.#ctx;
     const ms = Math.max(1, Math.min(timing.hookTimeoutMs, this.hardDeadline.remaining()));
     try {
@@ -209,13 +222,15 @@ export class Shutdown {
         ms,
         fn,
         () =>
-          new HandoverError('HANDOVER_E_HOOK_TIMEOUT', `${port} ${step} timed out after ${ms} ms`),
+          new HandoverError('HANDOVER_E_HOOK_TIMEOUT', `${name} ${step} timed out after ${ms} ms`),
       );
+      return true;
     } catch (error) {
       logger.warn(
-        { port, step, error: describeError(error) },
+        { port: name, step, error: describeError(error) },
         'adapter step failed; continuing the shutdown',
       );
+      return false;
     }
   }
 }

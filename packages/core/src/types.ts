@@ -2,9 +2,9 @@ import type { Timing } from './config.js';
 import type { HookFn, HookOptions } from './hooks.js';
 import type { Logger } from './logger.js';
 import type { WorkerIdentity } from './options.js';
-import type { Port } from './ports.js';
+import type { Port, PortContext } from './ports.js';
 import type { StateChange, WorkerState } from './state.js';
-import type { TaskFn, TaskHandle, TaskInfo, TaskMeta } from './tasks.js';
+import type { TaskFn, TaskInfo, TaskMeta } from './tasks.js';
 
 /** How a worker stopped; {@link Worker.stopped} resolves to it. */
 export interface StopResult {
@@ -41,7 +41,7 @@ export interface WorkerSnapshot {
   readonly state: WorkerState;
   /** Epoch ms of `start()`. */
   readonly startedAt: number | undefined;
-  /** Epoch ms of the `ready` transition. */
+  /** Epoch ms at which warm-up was done and the worker began to announce itself. */
   readonly readyAt: number | undefined;
   /** Tasks queued or running plus tracked requests. */
   readonly inflight: number;
@@ -64,7 +64,10 @@ export type WorkerEvents = {
   stopped: StopResult;
 };
 
-/** A worker: see {@link createWorker}. */
+/**
+ * A worker: see {@link createWorker}. This is what services use; adapters get a narrower
+ * view of their own ({@link PortContext}) when {@link Worker.use} attaches them.
+ */
 export interface Worker {
   readonly service: string;
   readonly id: string;
@@ -78,7 +81,7 @@ export interface Worker {
   /** True in state `ready` while every component reported healthy (see {@link Worker.setHealth}). */
   readonly ready: boolean;
   /** True once the worker has been ready; stays true while it drains (the startup probe). */
-  readonly started: boolean;
+  readonly hasBeenReady: boolean;
   /** The resolved timing budget. */
   readonly timing: Timing;
   readonly logger: Logger;
@@ -89,7 +92,7 @@ export interface Worker {
    * during warm-up): a loop that feeds `run()` itself stops taking new work when it fires.
    * `run()` still accepts work until the drain is over, so that work already delivered runs.
    */
-  readonly stopping: AbortSignal;
+  readonly stopSignal: AbortSignal;
   /** Resolves once the worker has stopped, with the exit code it uses. */
   readonly stopped: Promise<StopResult>;
 
@@ -97,7 +100,7 @@ export interface Worker {
   warmup(name: string, fn: HookFn, options?: HookOptions): this;
   /** Adds a shutdown hook; hooks run after the drain, in reverse order. */
   onShutdown(name: string, fn: HookFn, options?: HookOptions): this;
-  /** Attaches an adapter (a broker or a server). Call before `start()`. */
+  /** Attaches an adapter (a broker, a server or an extension). Call before `start()`. */
   use(port: Port): this;
   /**
    * Warms up, connects the brokers, then announces readiness. Resolves when ready. When the
@@ -109,18 +112,8 @@ export interface Worker {
   drain(reason?: string): Promise<StopResult>;
   /** Runs a task within the concurrency limit; its signal fires at the drain deadline. */
   run<T>(fn: TaskFn<T>, meta?: TaskMeta): Promise<T>;
-  /** Counts work that does not go through the queue (HTTP requests); call `done()` after. */
-  track(meta?: TaskMeta): TaskHandle;
   /** The work in flight now. */
   tasks(): TaskInfo[];
-  /** Concurrency slots free now. */
-  readonly freeSlots: number;
-  /** Resolves as soon as a concurrency slot is free (at once if one is): for pull intakes. */
-  whenSlotFree(): Promise<void>;
-  /** Reports a component's health; the worker is ready only while all are healthy. */
-  setHealth(component: string, healthy: boolean, detail?: string): void;
-  /** The worker's public state, for registry entries. */
-  snapshot(): WorkerSnapshot;
   /** Adds an event listener; returns a function that removes it. */
   on<E extends keyof WorkerEvents & string>(
     event: E,

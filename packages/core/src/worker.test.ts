@@ -59,7 +59,7 @@ afterEach(async () => {
 });
 
 describe('createWorker', () => {
-  it('warms up, connects, then registers once ready', async () => {
+  it('warms up and connects, then opens every port, and only then turns ready', async () => {
     const { worker, broker, states, clock } = rig();
     const order: string[] = [];
     worker.warmup('first', async () => {
@@ -71,9 +71,9 @@ describe('createWorker', () => {
     await worker.start();
     expect(order).toEqual(['first', 'second']);
     expect(states).toEqual(['created', 'warming', 'ready']);
-    expect(broker.calls).toEqual(['connect', 'register:ready', 'registered']);
+    expect(broker.calls).toEqual(['connect', 'open:warming', 'opened']);
     expect(worker.ready).toBe(true);
-    expect(worker.snapshot()).toMatchObject({
+    expect(broker.context?.snapshot()).toMatchObject({
       state: 'ready',
       readyAt: clock.now(),
       pid: 4242,
@@ -118,18 +118,18 @@ describe('createWorker', () => {
     const gate = deferred<string>();
     const task = worker.run(() => gate.promise, { name: 'job' });
 
-    expect(worker.stopping.aborted).toBe(false);
+    expect(worker.stopSignal.aborted).toBe(false);
     proc.emit('SIGTERM');
     expect(worker.state).toBe('draining');
     expect(worker.ready).toBe(false);
-    expect(worker.stopping.aborted).toBe(true);
-    expect(worker.stopping.reason).toBe('SIGTERM');
+    expect(worker.stopSignal.aborted).toBe(true);
+    expect(worker.stopSignal.reason).toBe('SIGTERM');
     await clock.advance(100);
     expect(broker.calls).toEqual([
       'connect',
-      'register:ready',
-      'registered',
-      'markDraining:SIGTERM:ok',
+      'open:warming',
+      'opened',
+      'draining:SIGTERM:ok',
       'stopIntake',
     ]);
 
@@ -170,27 +170,49 @@ describe('createWorker', () => {
     expect(proc.exits).toEqual([0]);
   });
 
-  it('announces a drain that starts during registration only once registration is done', async () => {
-    const { worker, broker, proc, clock } = rig({ heartbeatMs: 200 });
-    let release!: () => void;
-    broker.registerGate = new Promise((resolve) => {
-      release = resolve;
-    });
+  it('drains and deregisters a port that a stop caught while it was opening', async () => {
+    const { worker, broker, proc, clock, states } = rig({ exit: false });
+    const opened = deferred();
+    broker.openGate = opened.promise;
     const started = worker.start();
     await flush();
-    expect(broker.calls).toEqual(['connect', 'register:ready']);
+    expect(broker.calls).toEqual(['connect', 'open:warming']);
+    expect(worker.state).toBe('warming');
+    // A task delivered by the intake it has already opened runs normally.
+    const task = broker.context?.run(async () => 'delivered while opening');
     proc.emit('SIGTERM');
+    expect(broker.openSignal?.aborted).toBe(true);
     await clock.advance(50);
-    expect(broker.calls).toEqual(['connect', 'register:ready']);
-    release();
-    await started;
-    await worker.stopped;
-    await clock.advance(1000);
+    // Nothing is announced before the open has settled: a late `ready` cannot follow `draining`.
+    expect(broker.calls).toEqual(['connect', 'open:warming']);
+    opened.resolve();
+    await expect(started).rejects.toMatchObject({ code: 'HANDOVER_E_STOPPED_BEFORE_READY' });
+    await expect(task).resolves.toBe('delivered while opening');
+    const result = await worker.stopped;
     expect(broker.calls).toEqual([
       'connect',
-      'register:ready',
-      'registered',
-      'markDraining:SIGTERM:ok',
+      'open:warming',
+      'opened',
+      'draining:SIGTERM:ok',
+      'stopIntake',
+      'deregister:abandoned=0',
+      'close',
+    ]);
+    expect(states).toEqual(['created', 'warming', 'stopping', 'stopped']);
+    expect(result).toMatchObject({ exitCode: 0, wasReady: false });
+    expect(worker.hasBeenReady).toBe(false);
+  });
+
+  it('fails the start when a port cannot open, and still drains what it opened', async () => {
+    const { worker, broker } = rig({ exit: false });
+    broker.openGate = Promise.reject(new Error('no permission to subscribe'));
+    await expect(worker.start()).rejects.toThrow('no permission to subscribe');
+    const result = await worker.stopped;
+    expect(result).toMatchObject({ exitCode: 1, failed: true, reason: 'registration-failed' });
+    expect(broker.calls).toEqual([
+      'connect',
+      'open:warming',
+      'draining:registration-failed:failed',
       'stopIntake',
       'deregister:abandoned=0',
       'close',
@@ -209,9 +231,7 @@ describe('createWorker', () => {
     expect(result.exitCode).toBe(1);
     const deregistered = broker.calls.indexOf('deregister:abandoned=0');
     expect(deregistered).toBeGreaterThan(-1);
-    expect(broker.calls.slice(deregistered).filter((c) => c.startsWith('markDraining'))).toEqual(
-      [],
-    );
+    expect(broker.calls.slice(deregistered).filter((c) => c.startsWith('draining'))).toEqual([]);
   });
 
   it('returns the same promise from every drain() call', async () => {
@@ -368,7 +388,7 @@ describe('createWorker', () => {
     const result = await worker.stopped;
     expect(result).toMatchObject({ exitCode: 1, failed: true, reason: 'uncaughtException' });
     expect((result.error as Error).message).toBe('boom');
-    expect(broker.calls).toContain('markDraining:uncaughtException:failed');
+    expect(broker.calls).toContain('draining:uncaughtException:failed');
     expect(states).toEqual(['created', 'warming', 'ready', 'failed', 'stopped']);
     expect(proc.exits).toEqual([1]);
   });
@@ -387,7 +407,7 @@ describe('createWorker', () => {
     const result = await worker.stopped;
     expect(result).toMatchObject({ exitCode: 1, failed: true, reason: 'SIGTERM' });
     expect(result.drainMs).toBe(1300);
-    expect(broker.calls).toContain('markDraining:unhandledRejection:failed');
+    expect(broker.calls).toContain('draining:unhandledRejection:failed');
     await stuck;
   });
 
@@ -415,13 +435,13 @@ describe('createWorker', () => {
   });
 
   it('keeps serving during the drain delay and closes servers after it', async () => {
-    const { worker, clock, proc } = rig({ drainDelayMs: 2000 });
+    const { worker, broker, clock, proc } = rig({ drainDelayMs: 2000 });
     const server = new RecordingServer(() => clock.now());
     worker.use(server);
     const readiness: boolean[] = [];
     worker.on('readiness', (r) => readiness.push(r.ready));
     await worker.start();
-    expect(worker.snapshot().http).toBe('http://10.0.0.5:3000');
+    expect(broker.context?.snapshot().http).toBe('http://10.0.0.5:3000');
     const drainStart = clock.now();
     proc.emit('SIGTERM');
     expect(readiness).toEqual([true, false]);
@@ -432,6 +452,84 @@ describe('createWorker', () => {
     server.release();
     expect((await worker.stopped).exitCode).toBe(0);
     expect(server.destroyedAtDeadline).toBe(false);
+  });
+
+  it("runs adapters' teardown only after the work in flight of every port, then the hooks", async () => {
+    const { worker, broker, clock, proc } = rig({ drainDelayMs: 0 });
+    const server = new RecordingServer(() => clock.now());
+    worker.use(server);
+    worker.onShutdown('db', () => {
+      server.calls.push('hook:db');
+    });
+    await worker.start();
+    // A task of the broker outlives the server's own connections.
+    const gate = deferred();
+    const task = broker.context?.run(() => gate.promise);
+    proc.emit('SIGTERM');
+    await clock.advance(10);
+    server.release();
+    await clock.advance(1000);
+    expect(server.calls).toEqual(['draining:SIGTERM', 'stopIntake', 'closed']);
+    gate.resolve();
+    await task;
+    await worker.stopped;
+    expect(server.calls).toEqual([
+      'draining:SIGTERM',
+      'stopIntake',
+      'closed',
+      'teardown',
+      'hook:db',
+    ]);
+    expect(broker.calls.indexOf('deregister:abandoned=0')).toBeLessThan(
+      broker.calls.indexOf('close'),
+    );
+  });
+
+  it('bounds a hanging adapter teardown by hookTimeoutMs and counts it as a failed hook', async () => {
+    const { worker, clock, proc } = rig({ hookTimeoutMs: 300 });
+    const server = new RecordingServer(() => clock.now());
+    server.onTeardown = () => new Promise(() => {});
+    worker.use(server);
+    const ran: string[] = [];
+    worker.onShutdown('after', () => {
+      ran.push('after');
+    });
+    await worker.start();
+    proc.emit('SIGTERM');
+    await clock.advance(10);
+    server.release();
+    await clock.advance(299);
+    expect(ran).toEqual([]);
+    await clock.advance(1);
+    const result = await worker.stopped;
+    expect(ran).toEqual(['after']);
+    expect(result.failedHooks).toEqual(['fake-server teardown']);
+    expect(result.exitCode).toBe(1);
+  });
+
+  it('settles everything on a second SIGINT with exit: false: task signals fire, ports close', async () => {
+    const { worker, broker, clock, proc } = rig({ exit: false });
+    await worker.start();
+    let aborted: unknown;
+    const stuck = worker.run(
+      (signal) =>
+        new Promise((_, reject) =>
+          signal.addEventListener('abort', () => {
+            aborted = signal.reason;
+            reject(signal.reason);
+          }),
+        ),
+    );
+    const cutOff = expect(stuck).rejects.toBeInstanceOf(TaskAbortedError);
+    proc.emit('SIGINT');
+    await clock.advance(10);
+    proc.emit('SIGINT');
+    expect((await worker.stopped).exitCode).toBe(130);
+    await clock.advance(10);
+    expect(aborted).toBeInstanceOf(TaskAbortedError);
+    await cutOff;
+    expect(broker.calls.slice(-2)).toEqual(['deregister:abandoned=1', 'close']);
+    expect(clock.pending).toBe(0);
   });
 
   it('forces exit 1 at the end of the grace period when the shutdown hangs', async () => {
@@ -453,13 +551,13 @@ describe('createWorker', () => {
   });
 
   it('is ready only while every component reports healthy', async () => {
-    const { worker } = rig();
+    const { worker, broker } = rig();
     const changes: string[] = [];
     worker.on('readiness', (r) => changes.push(`${r.ready}:${r.reason}`));
     await worker.start();
-    worker.setHealth('nats', false, 'disconnected');
+    broker.context?.setHealth('nats', false, 'disconnected');
     expect(worker.ready).toBe(false);
-    worker.setHealth('nats', true);
+    broker.context?.setHealth('nats', true);
     expect(worker.ready).toBe(true);
     expect(changes).toEqual(['true:state:ready', 'false:nats: disconnected', 'true:nats: healthy']);
   });

@@ -1,24 +1,22 @@
-import { type Clock, Deadline, systemClock } from './clock.js';
+import { AttachedPorts } from './attached.js';
+import { type Clock, systemClock } from './clock.js';
 import { resolveSettings, resolveTiming, type Timing, type WorkerSettings } from './config.js';
+import { createPortContext } from './context.js';
 import { TypedEmitter } from './emitter.js';
 import { HandoverError } from './errors.js';
 import { Heartbeat } from './heartbeat.js';
-import { type Hook, type HookFn, type HookOptions, runWarmupHooks, toHook } from './hooks.js';
+import { type Hook, type HookFn, type HookOptions, toHook } from './hooks.js';
 import { newInstanceId } from './instance.js';
+import { Lifecycle } from './lifecycle.js';
 import { createDefaultLogger, type Logger } from './logger.js';
 import type { ProcessPort, WorkerIdentity, WorkerOptions } from './options.js';
-import type { BrokerPort, Port, ServerPort } from './ports.js';
+import type { Port } from './ports.js';
 import { wireProcess } from './process.js';
-import { Shutdown, type ShutdownOutcome } from './shutdown.js';
-import { StateMachine, type WorkerState } from './state.js';
-import { stopResult } from './stop-result.js';
-import {
-  type TaskFn,
-  type TaskHandle,
-  type TaskInfo,
-  type TaskMeta,
-  TaskTracker,
-} from './tasks.js';
+import { Readiness } from './readiness.js';
+import { warmUp } from './startup.js';
+import type { WorkerState } from './state.js';
+import { StopControl } from './stop.js';
+import { type TaskFn, type TaskInfo, type TaskMeta, TaskTracker } from './tasks.js';
 import type { StopResult, Worker, WorkerEvents, WorkerSnapshot } from './types.js';
 import { expectOption, received } from './validate.js';
 
@@ -55,28 +53,17 @@ class HandoverWorker implements Worker {
   readonly #env: Readonly<Record<string, string | undefined>>;
   readonly #clock: Clock;
   readonly #process: ProcessPort;
-  readonly #machine: StateMachine;
+  readonly #lifecycle: Lifecycle;
+  readonly #readiness: Readiness;
   readonly #tasks: TaskTracker;
   readonly #events: TypedEmitter<WorkerEvents>;
   readonly #warmups: Hook[] = [];
   readonly #shutdownHooks: Hook[] = [];
-  readonly #brokers: BrokerPort[] = [];
-  readonly #servers: ServerPort[] = [];
-  readonly #health = new Map<string, string | undefined>();
-  readonly #warmupAbort = new AbortController();
-  readonly #stopSignal = new AbortController();
+  readonly #ports = new AttachedPorts();
+  readonly #heartbeat: Heartbeat;
+  readonly #stop: StopControl;
   #timing: Timing | undefined;
   #starting: Promise<void> | undefined;
-  #registration: Promise<void> | undefined;
-  #stopping: Promise<StopResult> | undefined;
-  #shutdown: Shutdown | undefined;
-  #unwire: (() => void) | undefined;
-  readonly #heartbeat: Heartbeat;
-  #startedAt: number | undefined;
-  #readyAt: number | undefined;
-  #lastReady = false;
-  #finished = false;
-  #resolveStopped!: (result: StopResult) => void;
 
   constructor(options: WorkerOptions) {
     this.#settings = resolveSettings(options);
@@ -99,7 +86,11 @@ class HandoverWorker implements Worker {
     this.#events = new TypedEmitter((error, event) =>
       this.logger.error({ err: error, event, state: this.state }, 'event listener threw'),
     );
-    this.#machine = new StateMachine(
+    this.#readiness = new Readiness(
+      () => this.state === 'ready',
+      (change) => this.#events.emit('readiness', change),
+    );
+    this.#lifecycle = new Lifecycle(
       () => this.#clock.now(),
       (change) => {
         this.logger.info(
@@ -107,46 +98,51 @@ class HandoverWorker implements Worker {
           'state changed',
         );
         this.#events.emit('state', change);
-        this.#checkReadiness(`state:${change.to}`);
+        this.#readiness.check(`state:${change.to}`);
       },
     );
     this.#tasks = new TaskTracker(this.concurrency, () => this.#clock.now());
-    this.#heartbeat = new Heartbeat(this.#clock, this.#brokers, this.logger);
-    this.stopped = new Promise((resolve) => {
-      this.#resolveStopped = resolve;
+    this.#heartbeat = new Heartbeat(this.#clock, this.#ports.all, this.logger);
+    this.#stop = new StopControl({
+      clock: this.#clock,
+      logger: this.logger,
+      lifecycle: this.#lifecycle,
+      tasks: this.#tasks,
+      ports: this.#ports,
+      heartbeat: this.#heartbeat,
+      shutdownHooks: this.#shutdownHooks,
+      timing: () => this.timing,
+      process: this.#process,
+      signals: this.#settings.signals,
+      exit: this.#settings.exit,
+      exitCodeFromSignal: this.#settings.exitCodeFromSignal,
+      onStopped: (result) => this.#events.emit('stopped', result),
     });
+    this.stopped = this.#stop.stopped;
   }
 
-  get stopping(): AbortSignal {
-    return this.#stopSignal.signal;
+  get stopSignal(): AbortSignal {
+    return this.#lifecycle.stopSignal;
   }
 
   get state(): WorkerState {
-    return this.#machine.state;
+    return this.#lifecycle.state;
   }
 
   get ready(): boolean {
-    return this.state === 'ready' && this.#health.size === 0;
+    return this.#readiness.ready;
   }
 
-  get started(): boolean {
-    return this.#readyAt !== undefined;
+  get hasBeenReady(): boolean {
+    return this.#lifecycle.hasBeenReady;
   }
 
   get timing(): Timing {
-    return this.#timing ?? resolveTiming(this.#options, this.#env, this.#servers.length > 0);
+    return this.#timing ?? resolveTiming(this.#options, this.#env, this.#ports.hasServers);
   }
 
   get inflight(): number {
     return this.#tasks.size;
-  }
-
-  get freeSlots(): number {
-    return this.#tasks.free;
-  }
-
-  whenSlotFree(): Promise<void> {
-    return this.#tasks.whenSlotFree();
   }
 
   warmup(name: string, fn: HookFn, options?: HookOptions): this {
@@ -166,12 +162,20 @@ class HandoverWorker implements Worker {
     expectOption(
       typeof port === 'object' &&
         port !== null &&
-        (port.kind === 'broker' || port.kind === 'server'),
-      `Expected \`use()\` to get a broker or server port, got ${received(port)}`,
+        ['broker', 'server', 'extension'].includes(port.kind) &&
+        typeof port.attach === 'function',
+      `Expected \`use()\` to get a port (a broker, server or extension adapter), got ${received(port)}`,
     );
-    if (port.kind === 'broker') this.#brokers.push(port);
-    else this.#servers.push(port);
-    port.attach(this);
+    this.#ports.add(port);
+    port.attach(
+      createPortContext({
+        worker: this,
+        tasks: this.#tasks,
+        lifecycle: this.#lifecycle,
+        readiness: this.#readiness,
+        snapshot: () => this.#snapshot(),
+      }),
+    );
     return this;
   }
 
@@ -181,47 +185,15 @@ class HandoverWorker implements Worker {
   }
 
   drain(reason = 'api'): Promise<StopResult> {
-    this.#stopping ??= this.#beginStop(reason, { failed: false, fatal: false });
-    return this.#stopping;
+    return this.#stop.begin(reason, { failed: false, fatal: false });
   }
 
   run<T>(fn: TaskFn<T>, meta?: TaskMeta): Promise<T> {
     return this.#tasks.run(fn, meta);
   }
 
-  track(meta?: TaskMeta): TaskHandle {
-    return this.#tasks.track(meta);
-  }
-
   tasks(): TaskInfo[] {
     return this.#tasks.list();
-  }
-
-  setHealth(component: string, healthy: boolean, detail?: string): void {
-    if (healthy) this.#health.delete(component);
-    else this.#health.set(component, detail);
-    this.#checkReadiness(
-      healthy ? `${component}: healthy` : `${component}: ${detail ?? 'unhealthy'}`,
-    );
-  }
-
-  snapshot(): WorkerSnapshot {
-    return {
-      service: this.service,
-      id: this.id,
-      instance: this.instance,
-      version: this.version,
-      hostname: this.identity.hostname,
-      addresses: this.identity.addresses,
-      pid: this.#process.pid,
-      metadata: this.metadata,
-      state: this.state,
-      startedAt: this.#startedAt,
-      readyAt: this.#readyAt,
-      inflight: this.#tasks.size,
-      concurrency: this.concurrency,
-      http: this.#servers.map((s) => s.url()).find((url) => url !== undefined),
-    };
   }
 
   on<E extends keyof WorkerEvents & string>(
@@ -233,67 +205,51 @@ class HandoverWorker implements Worker {
 
   async #start(): Promise<void> {
     this.#expectState(['created'], 'start');
-    const timing = resolveTiming(this.#options, this.#env, this.#servers.length > 0);
+    const timing = resolveTiming(this.#options, this.#env, this.#ports.hasServers);
     this.#timing = timing;
-    this.#unwire = wireProcess(this.#process, this.#settings.signals, this.#settings.exit, {
-      onSignal: (signal) => this.#onSignal(signal),
-      onFatal: (reason, error) => this.#fail(reason, error),
+    const unwire = wireProcess(this.#process, this.#settings.signals, this.#settings.exit, {
+      onSignal: (signal) => this.#stop.onSignal(signal),
+      onFatal: (reason, error) => this.#stop.fail(reason, error),
     });
-    this.#startedAt = this.#clock.now();
+    void this.stopped.then(unwire);
+    const lifecycle = this.#lifecycle;
     this.logger.info({ state: 'warming', timing }, 'starting');
-    this.#machine.transition('warming', 'start');
-
-    const warmupTimeout = new Deadline(
-      this.#clock,
-      this.#startedAt + timing.warmupTimeoutMs,
-      () =>
-        new HandoverError(
-          'HANDOVER_E_WARMUP_TIMEOUT',
-          `warm-up did not finish within warmupTimeoutMs (${timing.warmupTimeoutMs} ms)`,
-        ),
-    );
-    const stopSignal = this.#warmupAbort.signal;
+    lifecycle.beginWarmup();
+    const stopSignal = lifecycle.stopSignal;
     try {
-      await Promise.all([
-        runWarmupHooks(
-          this.#warmups,
-          this.#clock,
-          AbortSignal.any([warmupTimeout.signal, stopSignal]),
-          this.logger,
-        ),
-        ...this.#brokers.map((broker) => broker.connect(stopSignal)),
-      ]);
-      if (stopSignal.aborted) throw stopSignal.reason;
+      await warmUp({
+        clock: this.#clock,
+        timing,
+        logger: this.logger,
+        hooks: this.#warmups,
+        ports: this.#ports,
+        stopSignal,
+      });
     } catch (error) {
-      return this.#notReady(error);
-    } finally {
-      warmupTimeout.cancel();
+      return this.#notReady('warm-up-failed', error);
     }
-
-    this.#readyAt = this.#clock.now();
-    this.#machine.transition('ready', 'warmed-up');
-    // A drain that starts meanwhile waits for this before it announces anything.
-    this.#registration = (async () => {
-      for (const broker of this.#brokers) await broker.register();
-    })();
+    // Ready means ready everywhere: intake open and announced on every port first.
+    lifecycle.beginAnnouncing();
     try {
-      await this.#registration;
+      await this.#ports.open(stopSignal);
     } catch (error) {
-      this.#fail('registration-failed', error);
-      return this.#notReady(error);
+      return this.#notReady('registration-failed', error);
     }
-    if (this.state !== 'ready') return;
+    if (stopSignal.aborted) return this.#notReady('stopped', stopSignal.reason);
+    lifecycle.becomeReady();
     this.#heartbeat.start(timing.heartbeatMs);
-    this.logger.info({ state: this.state, warmupMs: this.#readyAt - this.#startedAt }, 'ready');
+    const { readyAt = 0, startedAt = 0 } = lifecycle;
+    this.logger.info({ state: this.state, warmupMs: readyAt - startedAt }, 'ready');
   }
 
-  /** The worker will not (or no longer) be ready: wait for the stop, then settle start(). */
-  async #notReady(error: unknown): Promise<never> {
-    if (this.#stopping === undefined) {
-      this.logger.error({ err: error, state: this.state }, 'warm-up failed');
-      this.#stopping = this.#beginStop('warm-up-failed', { failed: true, fatal: false, error });
+  /** The worker will not be ready: stop (unless already stopping), then settle start(). */
+  async #notReady(reason: string, error: unknown): Promise<never> {
+    if (this.#lifecycle.stop === undefined) {
+      const message = reason === 'warm-up-failed' ? 'warm-up failed' : 'registration failed';
+      this.logger.error({ err: error, state: this.state, reason }, message);
+      void this.#stop.begin(reason, { failed: true, fatal: false, error });
     }
-    const result = await this.#stopping;
+    const result = await this.stopped;
     if (this.#settings.exit) return new Promise<never>(() => {});
     if (result.failed) throw result.error ?? error;
     throw new HandoverError(
@@ -302,151 +258,24 @@ class HandoverWorker implements Worker {
     );
   }
 
-  #beginStop(
-    reason: string,
-    init: { failed: boolean; fatal: boolean; error?: unknown },
-  ): Promise<StopResult> {
-    const from = this.state;
-    this.#stopSignal.abort(reason);
-    if (from === 'created') {
-      this.#machine.transition('stopped', reason);
-      this.#finish({ abandoned: [], failedHooks: [] }, { reason, wasReady: false });
-      return this.stopped;
-    }
-    const wasReady = from === 'ready';
-    if (from === 'warming') {
-      this.#warmupAbort.abort(
-        new HandoverError('HANDOVER_E_STOPPED_BEFORE_READY', `stopped during warm-up (${reason})`),
-      );
-    }
-    this.#machine.transition(init.fatal ? 'failed' : wasReady ? 'draining' : 'stopping', reason);
-    const shutdown = new Shutdown(
-      {
-        clock: this.#clock,
-        timing: this.timing,
-        logger: this.logger,
-        tasks: this.#tasks,
-        brokers: this.#brokers,
-        servers: this.#servers,
-        shutdownHooks: this.#shutdownHooks,
-        stopHeartbeat: () => this.#heartbeat.stop(),
-        registration: this.#registration,
-      },
-      { reason, wasReady, failed: init.failed, error: init.error },
-    );
-    this.#shutdown = shutdown;
-    shutdown.hardDeadline.signal.addEventListener('abort', () => this.#forceExit(), { once: true });
-    // A zero budget (failureDrainMs and shutdownReserveMs both 0) fires before the listener.
-    if (shutdown.hardDeadline.signal.aborted) queueMicrotask(() => this.#forceExit());
-    shutdown.run().then(
-      (outcome) => this.#finish(outcome, { reason, wasReady }),
-      (error: unknown) => {
-        this.logger.error({ err: error, state: this.state }, 'shutdown sequence threw');
-        this.#finish(
-          { abandoned: this.#tasks.list(), failedHooks: [] },
-          { reason, wasReady, forced: true },
-        );
-      },
-    );
-    return this.stopped;
-  }
-
-  #onSignal(signal: NodeJS.Signals): void {
-    if (this.#stopping === undefined) {
-      this.logger.info({ signal, state: this.state }, 'signal received: stopping');
-      void this.drain(signal);
-    } else if (signal === 'SIGINT') {
-      this.logger.warn({ signal, state: this.state }, 'SIGINT while stopping: exiting at once');
-      this.#finish(
-        { abandoned: this.#tasks.list(), failedHooks: [] },
-        {
-          reason: this.#shutdown?.reason ?? signal,
-          wasReady: this.started,
-          forced: true,
-          exitCode: 130,
-        },
-      );
-    } else {
-      this.logger.warn({ signal, state: this.state }, 'signal received while stopping: ignored');
-    }
-  }
-
-  #fail(reason: string, error: unknown): void {
-    const state = this.state;
-    this.logger.error({ err: error, reason, state }, 'fatal error');
-    if (state === 'created' || state === 'failed' || state === 'stopped') return;
-    const shutdown = this.#shutdown;
-    if (shutdown === undefined) {
-      this.#stopping = this.#beginStop(reason, { failed: true, fatal: true, error });
-      return;
-    }
-    this.#machine.transition('failed', reason);
-    shutdown.markFailed(error, reason);
-  }
-
-  #forceExit(): void {
-    if (this.#finished) return;
-    const unfinished = this.#tasks.list();
-    this.logger.error(
-      {
-        state: this.state,
-        unfinished: unfinished.length,
-        gracePeriodMs: this.timing.gracePeriodMs,
-      },
-      'grace period over before the shutdown finished: forcing exit',
-    );
-    for (const task of unfinished) this.logger.error({ task }, 'unfinished at forced exit');
-    this.#finish(
-      { abandoned: unfinished, failedHooks: [] },
-      { reason: this.#shutdown?.reason ?? 'deadline', wasReady: this.started, forced: true },
-    );
-  }
-
-  #finish(
-    outcome: ShutdownOutcome,
-    how: { reason: string; wasReady: boolean; forced?: boolean; exitCode?: number },
-  ): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    const shutdown = this.#shutdown;
-    shutdown?.dispose();
-    this.#heartbeat.stop();
-    this.#tasks.close('the worker has stopped');
-    if (this.state !== 'stopped') this.#machine.transition('stopped', how.reason);
-    this.#unwire?.();
-    const { clean, ...result } = stopResult({
-      ...outcome,
-      ...how,
-      failed: shutdown?.failed ?? false,
-      forced: how.forced ?? false,
-      drainMs: shutdown ? this.#clock.now() - shutdown.startedAt : 0,
-      error: shutdown?.error,
-      signals: this.#settings.signals,
-      exitCodeFromSignal: this.#settings.exitCodeFromSignal,
-    });
-    const fields = {
-      state: 'stopped',
-      exitCode: result.exitCode,
-      reason: result.reason,
-      drainMs: result.drainMs,
-      abandoned: result.abandoned.length,
+  #snapshot(): WorkerSnapshot {
+    const { startedAt, announcedAt: readyAt } = this.#lifecycle;
+    return {
+      service: this.service,
+      id: this.id,
+      instance: this.instance,
+      version: this.version,
+      hostname: this.identity.hostname,
+      addresses: this.identity.addresses,
+      pid: this.#process.pid,
+      metadata: this.metadata,
+      state: this.state,
+      startedAt,
+      readyAt,
+      inflight: this.#tasks.size,
+      concurrency: this.concurrency,
+      http: this.#ports.url(),
     };
-    if (clean) this.logger.info(fields, 'stopped');
-    else {
-      const { failed, forced, failedHooks } = result;
-      this.logger.warn({ ...fields, failed, forced, failedHooks }, 'stopped');
-    }
-    this.#events.emit('stopped', result);
-    this.#resolveStopped(result);
-    // One turn of the event loop first, so code awaiting `stopped` still runs (and logs flush).
-    if (this.#settings.exit) setImmediate(() => this.#process.exit(result.exitCode));
-  }
-
-  #checkReadiness(reason: string): void {
-    const ready = this.ready;
-    if (ready === this.#lastReady) return;
-    this.#lastReady = ready;
-    this.#events.emit('readiness', { ready, reason });
   }
 
   #expectState(allowed: readonly WorkerState[], action: string): void {

@@ -3,14 +3,7 @@ import { EventEmitter } from 'node:events';
 export { captureLogger, type LogEntry } from '@handover/testkit';
 
 import type { ProcessPort } from '../src/options.js';
-import type {
-  BrokerPort,
-  DrainNotice,
-  DrainSummary,
-  ServerCloseReport,
-  ServerPort,
-} from '../src/ports.js';
-import type { Worker } from '../src/types.js';
+import type { DrainNotice, DrainSummary, Port, PortContext } from '../src/ports.js';
 
 /** A process stand-in: emit signals on it, read the exit codes it was given. */
 export class FakeProcess extends EventEmitter implements ProcessPort {
@@ -22,17 +15,19 @@ export class FakeProcess extends EventEmitter implements ProcessPort {
 }
 
 /** A broker port that records the calls the worker makes, in order. */
-export class RecordingBroker implements BrokerPort {
+export class RecordingBroker implements Port {
   readonly kind = 'broker' as const;
   readonly name = 'fake-broker';
   readonly calls: string[] = [];
-  worker: Worker | undefined;
+  context: PortContext | undefined;
   summary: DrainSummary | undefined;
   connectGate: Promise<void> = Promise.resolve();
-  registerGate: Promise<void> = Promise.resolve();
+  openGate: Promise<void> = Promise.resolve();
+  /** The signal `open` got, to check that a stop reaches an adapter still opening. */
+  openSignal: AbortSignal | undefined;
 
-  attach(worker: Worker): void {
-    this.worker = worker;
+  attach(context: PortContext): void {
+    this.context = context;
   }
   async connect(signal: AbortSignal): Promise<void> {
     this.calls.push('connect');
@@ -41,16 +36,17 @@ export class RecordingBroker implements BrokerPort {
       this.connectGate.then(resolve);
     });
   }
-  async register(): Promise<void> {
-    this.calls.push(`register:${this.worker?.state}`);
-    await this.registerGate;
-    this.calls.push('registered');
+  async open(signal: AbortSignal): Promise<void> {
+    this.openSignal = signal;
+    this.calls.push(`open:${this.context?.state}`);
+    await this.openGate;
+    this.calls.push('opened');
   }
   async heartbeat(): Promise<void> {
     this.calls.push('heartbeat');
   }
-  async markDraining(notice: DrainNotice): Promise<void> {
-    this.calls.push(`markDraining:${notice.reason}:${notice.failed ? 'failed' : 'ok'}`);
+  async draining(notice: DrainNotice): Promise<void> {
+    this.calls.push(`draining:${notice.reason}:${notice.failed ? 'failed' : 'ok'}`);
   }
   async stopIntake(): Promise<void> {
     this.calls.push('stopIntake');
@@ -65,11 +61,14 @@ export class RecordingBroker implements BrokerPort {
 }
 
 /** A server port whose close finishes when released, or at the deadline. */
-export class RecordingServer implements ServerPort {
+export class RecordingServer implements Port {
   readonly kind = 'server' as const;
   readonly name = 'fake-server';
+  readonly calls: string[] = [];
   closeCalledAt: number | undefined;
   destroyedAtDeadline = false;
+  /** What `teardown` does (a framework's close hooks). */
+  onTeardown: () => Promise<void> = async () => {};
   #release: (() => void) | undefined;
   #now: () => number;
 
@@ -80,15 +79,26 @@ export class RecordingServer implements ServerPort {
   url(): string | undefined {
     return 'http://10.0.0.5:3000';
   }
-  close(deadline: AbortSignal): Promise<ServerCloseReport> {
+  draining(notice: DrainNotice): void {
+    this.calls.push(`draining:${notice.reason}`);
+  }
+  stopIntake(deadline: AbortSignal): Promise<void> {
     this.closeCalledAt = this.#now();
+    this.calls.push('stopIntake');
     return new Promise((resolve) => {
-      this.#release = () => resolve({ destroyedConnections: 0 });
+      this.#release = () => {
+        this.calls.push('closed');
+        resolve();
+      };
       deadline.addEventListener('abort', () => {
         this.destroyedAtDeadline = true;
-        resolve({ destroyedConnections: 1 });
+        resolve();
       });
     });
+  }
+  async teardown(): Promise<void> {
+    this.calls.push('teardown');
+    await this.onTeardown();
   }
   release(): void {
     this.#release?.();

@@ -6,7 +6,7 @@ import type { RequestHandler } from 'express';
  * Express middleware serving the probes (`/livez`, `/readyz`, `/startupz`, `/healthz`) and,
  * when `options.drain` is set, the preStop drain endpoint. Other requests go to `next()`.
  * Mount it before your routes (a catch-all route would shadow the probes). Request tracking
- * and the graceful close come from {@link attachExpress}, at the server level, so they also
+ * and the graceful close come from {@link attachServer}, at the server level, so they also
  * cover requests that never reach a route.
  *
  * @throws `HANDOVER_E_INVALID_OPTION` for a bad option.

@@ -32,7 +32,7 @@ describe('the built package', () => {
       load([
         '--input-type=module',
         '-e',
-        "import { attachExpress } from '@handover/express'; console.log(typeof attachExpress)",
+        "import { attachServer } from '@handover/express'; console.log(typeof attachServer)",
       ]),
     ).toBe('function');
   });

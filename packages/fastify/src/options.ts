@@ -8,7 +8,7 @@ import type { AttachServerOptions, EndpointOptions } from '@handover/http';
  */
 export interface HandoverFastifyOptions
   extends EndpointOptions,
-    Omit<AttachServerOptions, 'afterClose'> {
+    Omit<AttachServerOptions, 'onTeardown'> {
   /** The worker from `createWorker()`, not started yet. */
   readonly worker: Worker;
   /**

@@ -1,4 +1,4 @@
-import { createWorker, isHandoverError, type Worker } from '@handover/core';
+import { createWorker, isHandoverError, type PortContext, type Worker } from '@handover/core';
 import { httpRequest } from '@handover/testkit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -50,6 +50,8 @@ describe('handoverFastify', () => {
 
   it('serves the probes as routes: GET, HEAD without a body, 405 otherwise, query ignored', async () => {
     const { app, worker } = setup();
+    let spy: PortContext | undefined;
+    worker.use({ kind: 'extension', name: 'spy', attach: (context) => (spy = context) });
     await app.register(handoverFastify, { worker });
     app.get('/', async () => 'app');
     const port = await listen(app);
@@ -63,7 +65,7 @@ describe('handoverFastify', () => {
     expect([head.status, head.body]).toEqual([200, '']);
     const post = await httpRequest({ port, path: '/livez', method: 'POST' });
     expect([post.status, post.headers.allow]).toEqual([405, 'GET, HEAD']);
-    expect(worker.snapshot().http).toBe(`http://10.0.0.7:${port}`);
+    expect(spy?.snapshot().http).toBe(`http://10.0.0.7:${port}`);
   });
 
   it('registers no route with probes: false, and the drain endpoint when configured', async () => {

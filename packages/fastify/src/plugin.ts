@@ -32,11 +32,22 @@ function register(fastify: FastifyInstance, options: HandoverFastifyOptions): vo
   const { worker, probes, paths, drain, ...serverOptions } = options;
   // Endpoints first: their options are checked before the server is attached to the worker.
   const endpoints = probes === false ? undefined : createEndpoints(worker, { paths, drain });
+  // The worker's teardown closes Fastify: its `onClose` hooks (where apps close their pools)
+  // run after the work in flight of every port (HTTP requests, NATS tasks, JetStream jobs), and
+  // `return503OnClosing` never answers a request the worker could still serve.
+  let tearingDown = false;
+  let beginTeardown!: () => void;
+  const teardownBegun = new Promise<void>((resolve) => {
+    beginTeardown = resolve;
+  });
+  void worker.stopped.then(() => beginTeardown());
   const port = attachServer(worker, fastify.server, {
     ...serverOptions,
-    // Once no connection is left, so that `return503OnClosing` never answers a request the
-    // worker could still serve, and `onClose` hooks run after in-flight requests, as in Fastify.
-    afterClose: () => fastify.close(),
+    onTeardown: () => {
+      tearingDown = true;
+      beginTeardown();
+      return fastify.close();
+    },
   });
   for (const url of endpoints?.paths ?? []) {
     fastify.route({
@@ -49,14 +60,16 @@ function register(fastify: FastifyInstance, options: HandoverFastifyOptions): vo
       },
     });
   }
-  // `fastify.close()` called directly (not by the worker): close gracefully from now on and
-  // drain the worker too. Fastify answers 503 from here on (`return503OnClosing`).
-  fastify.addHook('preClose', (hookDone) => {
+  // `fastify.close()` called directly (not by the worker): close gracefully from now on, drain
+  // the worker too, and hold Fastify's close (and so its `onClose` hooks) until the worker's
+  // work in flight has settled. Fastify answers 503 from here on (`return503OnClosing`).
+  fastify.addHook('preClose', async () => {
+    if (tearingDown) return;
     if (!port.closing) {
       port.beginClose();
       void worker.drain('fastify-close');
     }
-    hookDone();
+    await teardownBegun;
   });
 }
 
@@ -65,9 +78,10 @@ function register(fastify: FastifyInstance, options: HandoverFastifyOptions): vo
  * endpoint when `drain` is set) and attaches `fastify.server` to the worker. Every request
  * counts as in-flight work; during the drain delay requests are served (with
  * `Connection: close`); then the server stops accepting, idle keep-alive connections close at
- * once (no wait for the 72 s `keepAliveTimeout`) and busy ones after their response; once
- * none is left, `fastify.close()` runs your `onClose` hooks. Register it before `listen()`,
- * and call `worker.start()` after.
+ * once (no wait for the 72 s `keepAliveTimeout`) and busy ones after their response. Once the
+ * work in flight of every port (HTTP requests, NATS tasks, JetStream jobs) has settled, the
+ * worker closes Fastify: your `onClose` hooks run then, never under a task still running.
+ * Register it before `listen()`, and call `worker.start()` after.
  *
  * @throws `HANDOVER_E_INVALID_OPTION` for a bad option (through `register`/`ready`).
  *

@@ -43,6 +43,29 @@ afterEach(() => {
   for (const agent of agents.splice(0)) agent.destroy();
 });
 
+describe('fastify onClose hooks and the work of other intakes', () => {
+  const order = (service: HttpService) =>
+    service.child.logs
+      .map((line) => line.msg)
+      .filter((msg) => ['other task done', 'fastify onClose hook ran'].includes(msg as string));
+
+  it('run only after the work in flight of every intake, on SIGTERM', async () => {
+    const service = await start({ DRAIN_DELAY_MS: '0', OTHER_TASK_MS: '1500' });
+    await service.log('other task started');
+    service.child.signal('SIGTERM');
+    expect((await service.child.waitForExit()).code).toBe(0);
+    expect(order(service)).toEqual(['other task done', 'fastify onClose hook ran']);
+  });
+
+  it('run only after the work in flight of every intake, when fastify.close() is called', async () => {
+    const service = await start({ DRAIN_DELAY_MS: '0', OTHER_TASK_MS: '1500' });
+    await service.log('other task started');
+    service.child.signal('SIGUSR2');
+    expect((await service.child.waitForExit()).code).toBe(0);
+    expect(order(service)).toEqual(['other task done', 'fastify onClose hook ran']);
+  });
+});
+
 describe('fastify.close() and keep-alive', () => {
   it('without the plugin, a keep-alive connection whose request was in flight holds close() for keepAliveTimeout', async () => {
     const service = await start({ MODE: 'plain' });
@@ -70,7 +93,8 @@ describe('fastify.close() and keep-alive', () => {
     expect(answered.ok && answered.status).toBe(200);
     expect(answered.ok && answered.headers.connection).toBe('close');
     expect(exit.code).toBe(0);
-    expect(totalMs, `SIGTERM → exit took ${totalMs} ms`).toBeLessThan(300 + 200);
+    // 72 s (keepAliveTimeout) without the plugin; a generous bound on a busy machine.
+    expect(totalMs, `SIGTERM → exit took ${totalMs} ms`).toBeLessThan(300 + 1500);
   });
 
   it('drains the worker when fastify.close() is called directly, without the keep-alive delay', async () => {
@@ -87,7 +111,7 @@ describe('fastify.close() and keep-alive', () => {
     const totalMs = exit.at - closedAt;
     expect(answered.ok && answered.status).toBe(200);
     expect(exit.code).toBe(0);
-    expect(totalMs, `close() → exit took ${totalMs} ms`).toBeLessThan(300 + 200);
+    expect(totalMs, `close() → exit took ${totalMs} ms`).toBeLessThan(300 + 1500);
     expect(service.child.logs.some((l) => l.msg === 'fastify onClose hook ran')).toBe(true);
   });
 

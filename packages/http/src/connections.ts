@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { rememberSocket } from './registry.js';
+import { rememberSocket } from './request-tracking.js';
 
 /** One HTTP-level connection of an attached server. */
 export interface Connection {

@@ -1,10 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Worker } from '@handover/core';
+import type { Port, PortContext, Worker } from '@handover/core';
 import { type HttpAnswer, jsonAnswer } from './answer.js';
 import type { ResolvedDrain } from './endpoint-options.js';
-import { findClosingSignal, releaseRequest } from './registry.js';
+import { findClosingSignal, releaseRequest } from './request-tracking.js';
 
 const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
 
@@ -21,33 +21,49 @@ const flushMs = 1000;
  * the drain is done, so kubelet sends SIGTERM (which the draining worker then ignores) only once
  * the work is finished.
  *
- * "Done" is the worker's shutdown hooks phase: in-flight work finished (or was cut off at the
- * drain deadline) and the worker deregistered. The answer never comes later than `maxWaitMs`
- * after the drain started (by default the drain deadline, `shutdownReserveMs` before the grace
- * period ends), so the call neither outlives the process nor eats the grace period. Mounted on
- * an attached server, it answers when that server starts closing: its own connection would
+ * "Done" is the worker's teardown: in-flight work finished (or was cut off at the drain
+ * deadline) and the worker deregistered. The answer never comes later than `maxWaitMs` after
+ * the drain started (by default the drain deadline, `shutdownReserveMs` before the grace period
+ * ends), so the call neither outlives the process nor eats the grace period. Mounted on an
+ * attached server, it answers when that server starts closing: its own connection would
  * otherwise keep the server open until the deadline.
+ *
+ * It follows the lifecycle as an extension port: `draining` starts its clock, `teardown`
+ * releases the held calls and waits (bounded) for the answers to leave.
  */
-export class DrainEndpoint {
-  readonly #worker: Worker;
+export class DrainEndpoint implements Port {
+  readonly kind = 'extension' as const;
+  readonly name = 'http:drain-endpoint';
   readonly #options: ResolvedDrain;
   readonly #tokenDigest: Buffer | undefined;
   readonly #waiters = new Set<() => void>();
   readonly #pending = new Set<Socket>();
-  #drained = false;
+  /** Set by `worker.use(this)` in the constructor. */
+  #context!: PortContext;
   #drainStartedAt: number | undefined;
 
   constructor(worker: Worker, options: ResolvedDrain) {
-    this.#worker = worker;
     this.#options = options;
     this.#tokenDigest = options.token === undefined ? undefined : sha256(options.token);
-    if (['created', 'warming', 'ready'].includes(worker.state)) {
-      worker.onShutdown('http:drain-endpoint', () => this.#release());
-    }
-    worker.on('state', (change) => {
-      if (change.to === 'draining' || change.to === 'stopping' || change.to === 'failed')
-        this.#drainStartedAt ??= change.at;
-    });
+    worker.use(this);
+  }
+
+  attach(context: PortContext): void {
+    this.#context = context;
+  }
+
+  draining(): void {
+    this.#drainStartedAt ??= Date.now();
+  }
+
+  /** Answers every held call and gives the answers a moment to leave. */
+  teardown(): Promise<void> {
+    return this.#release();
+  }
+
+  /** Teardown has begun: the worker deregistered after its work was done. */
+  get #drained(): boolean {
+    return this.#context.deregistered;
   }
 
   get path(): string {
@@ -64,7 +80,7 @@ export class DrainEndpoint {
       );
     }
     const remoteAddress = req.socket.remoteAddress;
-    const log = this.#worker.logger;
+    const log = this.#context.logger;
     if (this.#options.loopbackOnly && !isLoopback(remoteAddress)) {
       log.warn({ remoteAddress, status: 403 }, 'drain endpoint: call refused (not loopback)');
       return jsonAnswer(403, { status: 'error', error: 'loopback callers only' });
@@ -77,8 +93,8 @@ export class DrainEndpoint {
         { 'www-authenticate': 'Bearer realm="handover"' },
       );
     }
-    log.info({ remoteAddress, state: this.#worker.state }, 'drain endpoint: drain requested');
-    void this.#worker.drain('drain-endpoint');
+    log.info({ remoteAddress, state: this.#context.state }, 'drain endpoint: drain requested');
+    void this.#context.drain('drain-endpoint');
     return this.#wait(req);
   }
 
@@ -90,9 +106,9 @@ export class DrainEndpoint {
   }
 
   #wait(req: IncomingMessage): Promise<HttpAnswer> {
-    if (this.#drained || this.#worker.state === 'stopped')
+    if (this.#drained || this.#context.state === 'stopped')
       return Promise.resolve(this.#result(true));
-    const timing = this.#worker.timing;
+    const timing = this.#context.timing;
     const maxWaitMs = this.#options.maxWaitMs ?? timing.gracePeriodMs - timing.shutdownReserveMs;
     const elapsed = Date.now() - (this.#drainStartedAt ?? Date.now());
     const closing = findClosingSignal(req);
@@ -111,21 +127,19 @@ export class DrainEndpoint {
       timer.unref();
       this.#waiters.add(onDrained);
       closing?.addEventListener('abort', onClosing, { once: true });
-      void this.#worker.stopped.then(onDrained);
+      void this.#context.stopped.then(onDrained);
     });
   }
 
   #result(drained: boolean): HttpAnswer {
     return jsonAnswer(200, {
       status: drained ? 'drained' : 'draining',
-      state: this.#worker.state,
-      inflight: this.#worker.inflight,
+      state: this.#context.state,
+      inflight: this.#context.inflight,
     });
   }
 
-  /** The shutdown hook: answer every held call and give the answers a moment to leave. */
   async #release(): Promise<void> {
-    this.#drained = true;
     for (const waiter of [...this.#waiters]) waiter();
     if (this.#pending.size === 0) return;
     // The caller writes the answer once our promise settles: let that happen first.

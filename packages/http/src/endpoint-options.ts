@@ -9,7 +9,7 @@ export interface ProbePaths {
   readonly livez?: string | false;
   /** Readiness: 200 while `worker.ready`. @default '/readyz' */
   readonly readyz?: string | false;
-  /** Startup: 200 once the worker has been ready (`worker.started`). @default '/startupz' */
+  /** Startup: 200 once the worker has been ready (`worker.hasBeenReady`). @default '/startupz' */
   readonly startupz?: string | false;
   /**
    * Docker `HEALTHCHECK`: 200 once started and until stopped, draining included, 503 while

@@ -4,7 +4,7 @@ import { type HttpAnswer, jsonAnswer, pathOf, writeAnswer } from './answer.js';
 import { DrainEndpoint } from './drain-endpoint.js';
 import { type EndpointOptions, resolveEndpointOptions } from './endpoint-options.js';
 import { probeAnswer } from './probes.js';
-import { releaseRequest } from './registry.js';
+import { releaseRequest } from './request-tracking.js';
 import { expectWorker } from './validate.js';
 
 /**

@@ -14,6 +14,6 @@ export {
 } from './endpoints.js';
 export { HandoverHttpError, type HttpErrorCode, httpErrorCodes } from './errors.js';
 export { type ProbeServer, type ProbeServerOptions, startProbeServer } from './probe-server.js';
-export { closingSignal } from './registry.js';
+export { closingSignal } from './request-tracking.js';
 export type { AttachServerOptions } from './server-options.js';
 export type { HttpServerPort } from './server-port.js';

@@ -112,7 +112,7 @@ describe('resolveServerOptions', () => {
       keepAliveWhileDraining: false,
       newConnectionGraceMs: 1000,
       onClosing: undefined,
-      afterClose: undefined,
+      onTeardown: undefined,
     });
   });
 
@@ -128,7 +128,7 @@ describe('resolveServerOptions', () => {
       'Expected `newConnectionGraceMs` to be an integer from 0 to 2147483647, got 1.5 (number)',
     ],
     [{ onClosing: 'x' }, 'Expected `onClosing` to be a function, got "x" (string)'],
-    [{ afterClose: 1 }, 'Expected `afterClose` to be a function, got 1 (number)'],
+    [{ onTeardown: 1 }, 'Expected `onTeardown` to be a function, got 1 (number)'],
   ])('rejects %j', (options, expected) => {
     expect(message(() => resolveServerOptions(options))).toBe(expected);
   });

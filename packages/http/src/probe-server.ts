@@ -59,16 +59,21 @@ export async function startProbeServer(
     if (!probes(req, res)) writeAnswer(req, res, notFound);
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error) =>
+    // Only for the listen: an error listener left behind would swallow the server's later
+    // errors (they would no longer crash the process, and nobody would hear of them).
+    const onError = (error: Error): void =>
       reject(
         new HandoverHttpError(
           'HANDOVER_E_PROBE_SERVER_LISTEN',
           `the probe server could not listen on ${host ?? '*'}:${port}: ${error.message}`,
           { cause: error },
         ),
-      ),
-    );
-    server.listen({ port, host }, resolve);
+      );
+    server.once('error', onError);
+    server.listen({ port, host }, () => {
+      server.off('error', onError);
+      resolve();
+    });
   });
   const close = (): Promise<void> =>
     new Promise((resolve) => {

@@ -1,5 +1,5 @@
 import type { Worker } from '@handover/core';
-import { httpRequest } from '@handover/testkit';
+import { holdTask, httpRequest } from '@handover/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, listen, testWorker } from '../test/helpers.js';
 import { createProbeHandler } from './endpoints.js';
@@ -7,8 +7,8 @@ import { probePasses } from './probes.js';
 
 afterEach(cleanup);
 
-const as = (state: string, ready: boolean, started: boolean) =>
-  ({ state, ready, started }) as unknown as Worker;
+const as = (state: string, ready: boolean, hasBeenReady: boolean) =>
+  ({ state, ready, hasBeenReady }) as unknown as Worker;
 
 describe('probePasses', () => {
   it.each([
@@ -20,12 +20,15 @@ describe('probePasses', () => {
     ['draining', false, true, { livez: true, readyz: false, startupz: true, healthz: true }],
     ['stopping', false, false, { livez: true, readyz: false, startupz: false, healthz: false }],
     ['failed', false, true, { livez: false, readyz: false, startupz: true, healthz: false }],
-  ] as const)('in state %s (ready %s, started %s) passes %j', (state, ready, started, expected) => {
-    const worker = as(state, ready, started);
-    for (const [probe, pass] of Object.entries(expected)) {
-      expect(probePasses(worker, probe as keyof typeof expected), probe).toBe(pass);
-    }
-  });
+  ] as const)(
+    'in state %s (ready %s, hasBeenReady %s) passes %j',
+    (state, ready, hasBeenReady, expected) => {
+      const worker = as(state, ready, hasBeenReady);
+      for (const [probe, pass] of Object.entries(expected)) {
+        expect(probePasses(worker, probe as keyof typeof expected), probe).toBe(pass);
+      }
+    },
+  );
 });
 
 describe('createProbeHandler', () => {
@@ -47,7 +50,7 @@ describe('createProbeHandler', () => {
       status: 'fail',
       state: 'created',
       ready: false,
-      started: false,
+      hasBeenReady: false,
     });
     await worker.start();
     const after = await httpRequest({ port, path: '/readyz' });
@@ -58,7 +61,7 @@ describe('createProbeHandler', () => {
   it('turns /readyz 503 with the reason while draining, and keeps /livez and /healthz 200', async () => {
     const { worker, port } = await serve();
     await worker.start();
-    const tracked = worker.track({ name: 'keeps the worker draining' });
+    const tracked = holdTask(worker, 'keeps the worker draining');
     void worker.drain();
     const ready = await httpRequest({ port, path: '/readyz' });
     expect(ready.status).toBe(503);

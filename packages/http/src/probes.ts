@@ -10,11 +10,11 @@ export function probePasses(worker: Worker, probe: ProbeName): boolean {
     case 'readyz':
       return worker.ready;
     case 'startupz':
-      return worker.started;
+      return worker.hasBeenReady;
     case 'healthz':
       // Docker (Swarm) replaces an unhealthy container: draining must stay healthy, and so must
       // a ready worker whose broker is away (a restart would not bring the broker back).
-      return worker.started && worker.state !== 'failed';
+      return worker.hasBeenReady && worker.state !== 'failed';
   }
 }
 
@@ -41,7 +41,7 @@ export function probeAnswer(
     status: pass ? 'pass' : 'fail',
     state: worker.state,
     ready: worker.ready,
-    started: worker.started,
+    hasBeenReady: worker.hasBeenReady,
     ...(reason === undefined ? {} : { reason }),
   });
 }

@@ -39,12 +39,14 @@ export interface AttachServerOptions {
    */
   readonly onClosing?: () => void | Promise<void>;
   /**
-   * Called once the server has closed (no connection left), before the close resolves.
-   * Framework adapters run the framework's own close here (the Fastify plugin calls
-   * `fastify.close()`, which runs its `onClose` hooks). Bounded like the rest of the drain.
+   * Called once in the worker's teardown: after the work in flight of every port (HTTP
+   * requests, NATS tasks, JetStream jobs) has settled and the worker has deregistered, with
+   * the shutdown hooks, and bounded like them by `hookTimeoutMs`. Framework adapters run the
+   * framework's own close here (the Fastify plugin calls `fastify.close()`, which runs its
+   * `onClose` hooks), so what those hooks tear down is never pulled from under a task.
    * @default undefined
    */
-  readonly afterClose?: () => Promise<void>;
+  readonly onTeardown?: () => Promise<void>;
 }
 
 /** Validated {@link AttachServerOptions}. */
@@ -54,7 +56,7 @@ export interface ResolvedServerOptions {
   readonly keepAliveWhileDraining: boolean;
   readonly newConnectionGraceMs: number;
   readonly onClosing: (() => void | Promise<void>) | undefined;
-  readonly afterClose: (() => Promise<void>) | undefined;
+  readonly onTeardown: (() => Promise<void>) | undefined;
 }
 
 /** Validates {@link AttachServerOptions}; throws `HANDOVER_E_INVALID_OPTION` on the first problem. */
@@ -82,6 +84,6 @@ export function resolveServerOptions(options: unknown): ResolvedServerOptions {
     newConnectionGraceMs:
       optionalInteger('newConnectionGraceMs', options.newConnectionGraceMs, 0) ?? 1000,
     onClosing: optionalFunction('onClosing', options.onClosing),
-    afterClose: optionalFunction('afterClose', options.afterClose),
+    onTeardown: optionalFunction('onTeardown', options.onTeardown),
   };
 }

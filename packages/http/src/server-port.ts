@@ -1,12 +1,14 @@
 import type { Server } from 'node:http';
 import { Server as TlsServer } from 'node:tls';
-import type { Logger, ServerCloseReport, ServerPort, Worker } from '@handover/core';
+import type { DrainNotice, Logger, Port, PortContext } from '@handover/core';
 import { HandoverHttpError } from './errors.js';
 import type { ResolvedServerOptions } from './server-options.js';
 import { Traffic } from './traffic.js';
 
 /** A `node:http` or `node:https` server attached to a worker; see {@link attachServer}. */
-export interface HttpServerPort extends ServerPort {
+export interface HttpServerPort extends Port {
+  readonly kind: 'server';
+  url(): string | undefined;
   /** The attached server. */
   readonly server: Server;
   /** True once the server has started closing. */
@@ -17,13 +19,12 @@ export interface HttpServerPort extends ServerPort {
    * Starts closing at once: `Connection: close` on every response, connections close after
    * their response, {@link closingSignal} fires. For frameworks that close the server
    * themselves (the Fastify plugin calls it when `fastify.close()` is called directly); the
-   * worker calls {@link ServerPort.close} after the drain delay, which does this too.
+   * worker does this itself after the drain delay.
    */
   beginClose(): void;
 }
 
 const attached = new WeakSet<Server>();
-const live = new Set(['created', 'warming', 'ready']);
 
 /** Checks that a server is not attached yet; attachServer calls it before `worker.use()`. */
 export function expectNotAttached(server: Server): void {
@@ -41,12 +42,12 @@ export class HttpServerPortImpl implements HttpServerPort {
   readonly #options: ResolvedServerOptions;
   readonly #closing = new AbortController();
   readonly #traffic: Traffic;
-  #worker: Worker | undefined;
+  #context: PortContext | undefined;
   #log: Logger | undefined;
   #listeningPort: number | undefined;
   #serverClosed = false;
   #destroyed = 0;
-  #closed: Promise<ServerCloseReport> | undefined;
+  #closed: Promise<void> | undefined;
 
   constructor(server: Server, options: ResolvedServerOptions) {
     this.server = server;
@@ -67,24 +68,26 @@ export class HttpServerPortImpl implements HttpServerPort {
     return this.#closing.signal;
   }
 
-  attach(worker: Worker): void {
+  attach(context: PortContext): void {
     expectNotAttached(this.server);
     attached.add(this.server);
-    this.#worker = worker;
-    this.#log = worker.logger;
-    this.#traffic.install(this.server, worker);
+    this.#context = context;
+    this.#log = context.logger;
+    this.#traffic.install(this.server, context);
     this.server.once('close', () => {
       this.#serverClosed = true;
     });
-    worker.on('state', ({ to }) => {
-      if (!live.has(to)) this.#traffic.startDraining();
-    });
+  }
+
+  /** The drain began: responses say `Connection: close` from now on (unless kept alive). */
+  draining(_notice: DrainNotice): void {
+    this.#traffic.startDraining();
   }
 
   url(): string | undefined {
     if (this.#options.url !== undefined) return this.#options.url;
     const port = this.#port();
-    const identity = this.#worker?.identity;
+    const identity = this.#context?.identity;
     if (port === undefined || identity === undefined) return undefined;
     const host = identity.addresses[0] ?? identity.hostname;
     const protocol = this.server instanceof TlsServer ? 'https' : 'http';
@@ -103,19 +106,38 @@ export class HttpServerPortImpl implements HttpServerPort {
     this.#traffic.startClosing();
     const { onClosing } = this.#options;
     if (onClosing === undefined) return;
-    try {
-      Promise.resolve(onClosing()).catch((error: unknown) => this.#hookFailed('onClosing', error));
-    } catch (error) {
-      this.#hookFailed('onClosing', error);
-    }
+    // Bounded like every adapter step: a hook that hangs is logged, and what it should have
+    // closed is destroyed at the drain deadline anyway.
+    const timeoutMs = this.#context?.timing.hookTimeoutMs ?? 5000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`onClosing did not finish within hookTimeoutMs (${timeoutMs} ms)`)),
+        timeoutMs,
+      );
+      timer.unref();
+    });
+    Promise.race([Promise.resolve().then(onClosing), timedOut])
+      .catch((error: unknown) => this.#hookFailed('onClosing', error))
+      .finally(() => clearTimeout(timer));
   }
 
-  close(deadline: AbortSignal): Promise<ServerCloseReport> {
+  /**
+   * After the drain delay: stop accepting, close idle connections at once and busy ones after
+   * their response; resolves once no connection is left. `deadline` (the drain deadline)
+   * destroys what is left.
+   */
+  stopIntake(deadline: AbortSignal): Promise<void> {
     this.#closed ??= this.#close(deadline);
     return this.#closed;
   }
 
-  async #close(deadline: AbortSignal): Promise<ServerCloseReport> {
+  /** The user's teardown (`onTeardown`: the Fastify plugin's `fastify.close()`). */
+  async teardown(): Promise<void> {
+    await this.#options.onTeardown?.();
+  }
+
+  async #close(deadline: AbortSignal): Promise<void> {
     const started = Date.now();
     this.beginClose();
     const onDeadline = (): void => this.#destroyAll();
@@ -129,17 +151,10 @@ export class HttpServerPortImpl implements HttpServerPort {
     } finally {
       deadline.removeEventListener('abort', onDeadline);
     }
-    try {
-      await this.#options.afterClose?.();
-    } catch (error) {
-      this.#hookFailed('afterClose', error);
-    }
-    const report = { destroyedConnections: this.#destroyed };
     this.#log?.info(
-      { server: this.name, ...report, closeMs: Date.now() - started },
+      { server: this.name, destroyedConnections: this.#destroyed, closeMs: Date.now() - started },
       'server closed',
     );
-    return report;
   }
 
   /** Stops accepting; resolves once every connection is gone. */

@@ -1,10 +1,10 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { Server as TlsServer } from 'node:tls';
-import type { TaskHandle, Worker } from '@handover/core';
+import type { PortContext, TaskHandle } from '@handover/core';
 import { pathOf } from './answer.js';
 import { type Connection, Connections } from './connections.js';
-import { releaseRequest, rememberHandle } from './registry.js';
+import { releaseRequest, rememberHandle } from './request-tracking.js';
 
 const taskNames = new Map<string | undefined, string>();
 
@@ -33,7 +33,7 @@ export interface TrafficOptions {
 export class Traffic {
   readonly connections: Connections;
   readonly #options: TrafficOptions;
-  #worker: Worker | undefined;
+  #context: Pick<PortContext, 'track'> | undefined;
   #draining = false;
   #closing = false;
 
@@ -42,9 +42,9 @@ export class Traffic {
     this.#options = options;
   }
 
-  /** Listens to `server`; its requests count as `worker`'s in-flight work. */
-  install(server: Server, worker: Worker): void {
-    this.#worker = worker;
+  /** Listens to `server`; its requests count as the worker's in-flight work. */
+  install(server: Server, context: Pick<PortContext, 'track'>): void {
+    this.#context = context;
     if (server instanceof TlsServer) {
       server.on('connection', (socket: Socket) => this.connections.addHandshaking(socket));
       server.on('secureConnection', (socket: Socket) => {
@@ -86,7 +86,7 @@ export class Traffic {
     }
     let handle: TaskHandle | undefined;
     try {
-      handle = this.#worker?.track({ name: taskName(req.method), key: pathOf(req.url) });
+      handle = this.#context?.track({ name: taskName(req.method), key: pathOf(req.url) });
     } catch {
       // The worker has finished draining: the request is served but no longer counted.
     }

@@ -61,7 +61,7 @@ export function expectWorker(name: string, value: unknown): asserts value is Wor
   expectOption(
     isRecord(value) &&
       typeof worker?.on === 'function' &&
-      typeof worker.track === 'function' &&
+      typeof worker.run === 'function' &&
       typeof worker.drain === 'function' &&
       typeof worker.use === 'function',
     name,

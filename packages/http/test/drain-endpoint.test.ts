@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import { networkInterfaces } from 'node:os';
-import { httpRequest, tryHttpRequest } from '@handover/testkit';
+import { holdTask, httpRequest, tryHttpRequest } from '@handover/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { attachServer, createProbeHandler, type EndpointOptions } from '../src/index.js';
 import { cleanup, listen, listenOn, testWorker } from './helpers.js';
@@ -70,7 +70,7 @@ describe('the drain endpoint', () => {
 
   it('starts the drain and answers once the work in flight is done', async () => {
     const { worker, port } = await serve({ drain: { token } });
-    const work = worker.track({ name: 'job' });
+    const work = holdTask(worker, 'job');
     const call = httpRequest({ port, path: '/drain', headers: auth });
     await expect.poll(() => worker.state).toBe('draining');
     const doneAt = Date.now() + 300;
@@ -84,7 +84,7 @@ describe('the drain endpoint', () => {
 
   it('answers after maxWaitMs when the drain takes longer', async () => {
     const { worker, port } = await serve({ drain: { token, maxWaitMs: 200 } });
-    const work = worker.track({ name: 'long job' });
+    const work = holdTask(worker, 'long job');
     const answer = await httpRequest({ port, path: '/drain', headers: auth });
     const heldMs = answer.receivedAt - answer.sentAt;
     expect(JSON.parse(answer.body)).toMatchObject({ status: 'draining', state: 'draining' });
@@ -102,7 +102,7 @@ describe('the drain endpoint', () => {
     attachServer(worker, server);
     const port = await listenOn(server);
     await worker.start();
-    const work = worker.track({ name: 'long job' });
+    const work = holdTask(worker, 'long job');
     const answer = await httpRequest({ port, path: '/drain', headers: auth });
     const heldMs = answer.receivedAt - answer.sentAt;
     expect(JSON.parse(answer.body)).toMatchObject({ status: 'draining' });

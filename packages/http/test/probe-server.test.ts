@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import { isHandoverError } from '@handover/core';
-import { httpRequest, tryHttpRequest, waitFor } from '@handover/testkit';
+import { holdTask, httpRequest, tryHttpRequest, waitFor } from '@handover/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { attachServer, startProbeServer } from '../src/index.js';
 import { cleanup, listenOn, testWorker } from './helpers.js';
@@ -18,6 +18,12 @@ describe('startProbeServer', () => {
     expect((await httpRequest({ port: probes.port, path: '/' })).status).toBe(404);
   });
 
+  it('keeps no error listener of its own once listening', async () => {
+    const { worker } = testWorker();
+    const probes = await startProbeServer(worker, { port: 0, host: '127.0.0.1' });
+    expect(probes.server.listenerCount('error')).toBe(0);
+  });
+
   it('stays up while the worker drains, after the main server has closed, and closes once stopped', async () => {
     const { worker } = testWorker();
     const main = createServer((_req, res) => res.end('ok'));
@@ -25,7 +31,7 @@ describe('startProbeServer', () => {
     const mainPort = await listenOn(main);
     const probes = await startProbeServer(worker, { port: 0, host: '127.0.0.1' });
     await worker.start();
-    const work = worker.track({ name: 'long job' });
+    const work = holdTask(worker, 'long job');
     void worker.drain();
     await waitFor(
       async () => {

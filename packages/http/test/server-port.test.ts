@@ -179,7 +179,6 @@ describe('attachServer', () => {
     const listening = await listenOn(server);
     expect(port.url()).toBe(`http://10.0.0.5:${listening}`);
     expect(port.name).toBe(`http:${listening}`);
-    expect(worker.snapshot().http).toBe(`http://10.0.0.5:${listening}`);
 
     const v6 = testWorker({ identity: { id: 'w', hostname: 'h', addresses: ['fd00::5'] } }).worker;
     const tls = createHttpsServer({});

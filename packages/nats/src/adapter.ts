@@ -1,10 +1,10 @@
 import {
-  type BrokerPort,
   type DrainNotice,
   type DrainSummary,
   describeError,
   type Logger,
-  type Worker,
+  type Port,
+  type PortContext,
 } from '@handover/core';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -18,11 +18,13 @@ import type { NatsBrokerOptions } from './options.js';
 import { validateBrokerOptions } from './options-validate.js';
 import { Registry } from './registry.js';
 import { ServiceApi } from './service-api.js';
+import { watchStatus } from './status.js';
 import { invalidOption } from './validate.js';
 import { buildEvent, encodeJson, type WorkerEventType } from './wire.js';
 
 /** The NATS adapter of a worker; also gives access to its connection once connected. */
-export interface NatsBroker extends BrokerPort {
+export interface NatsBroker extends Port {
+  readonly kind: 'broker';
   /** The connection, once `connect()` has succeeded. */
   readonly connection: NatsConnection | undefined;
 }
@@ -39,22 +41,24 @@ export function natsBroker<In = unknown, Out = unknown>(
   return new NatsAdapter(options as NatsBrokerOptions);
 }
 
+interface Attached {
+  readonly context: PortContext;
+  readonly logger: Logger;
+  readonly names: ServiceNames;
+}
+
 class NatsAdapter implements NatsBroker {
   readonly kind = 'broker' as const;
   readonly name = 'nats';
   readonly #options: NatsBrokerOptions;
-  #worker: Worker | undefined;
-  #logger: Logger | undefined;
-  #names: ServiceNames | undefined;
+  #attached: Attached | undefined;
   #nc: NatsConnection | undefined;
   #registry: Registry | undefined;
-  #intakes: Intake[] = [];
+  readonly #intakes: Intake[] = [];
   #serviceApi: ServiceApi | undefined;
-  #entryState: 'ready' | 'draining' = 'ready';
   #consumerFacts: ConsumerFacts | undefined;
   #consumerPlan: ConsumerPlan | undefined;
-  #announced = false;
-  #deregistered = false;
+  #stopWatchingStatus: (() => void) | undefined;
 
   constructor(options: NatsBrokerOptions) {
     this.#options = options;
@@ -64,38 +68,47 @@ class NatsAdapter implements NatsBroker {
     return this.#nc;
   }
 
-  attach(worker: Worker): void {
-    if (this.#worker) {
+  attach(context: PortContext): void {
+    if (this.#attached) {
       throw invalidOption(
         'natsBroker()',
         'an adapter already attached',
         'a fresh adapter for each worker (attach each one once)',
       );
     }
-    this.#worker = worker;
-    this.#logger = worker.logger.child({ adapter: 'nats' });
-    this.#names = serviceNames(worker.service, this.#options.prefix ?? defaultPrefix);
+    this.#attached = {
+      context,
+      logger: context.logger.child({ adapter: 'nats' }),
+      names: serviceNames(context.service, this.#options.prefix ?? defaultPrefix),
+    };
   }
 
   async connect(signal: AbortSignal): Promise<void> {
-    const { worker, logger, names } = this.#attached();
+    const { context, logger, names } = this.#use();
     const nc =
       this.#options.nc ??
       (await openConnection(
         this.#options,
-        `handover:${worker.service}:${worker.id}`,
+        `handover:${context.service}:${context.id}`,
         signal,
         logger,
       ));
     this.#nc = nc;
     const js = this.#options.jetstream;
     checkServer(nc, (this.#options.registry ?? true) || js !== undefined, logger);
-    this.#watchStatus(nc);
+    this.#stopWatchingStatus = watchStatus(nc, logger, {
+      disconnected: () => context.setHealth('nats', false, 'disconnected'),
+      reconnected: () => {
+        context.setHealth('nats', true);
+        // The entry may have expired while the connection was away.
+        if (this.#registry?.written) void this.#writeEntry();
+      },
+    });
     if (this.#options.registry ?? true) {
       this.#registry = new Registry({
         nc,
         names,
-        worker,
+        context,
         logger,
         endpoints: () => this.#endpoints(),
       });
@@ -104,7 +117,7 @@ class NatsAdapter implements NatsBroker {
     if (js) {
       this.#consumerPlan = {
         stream: js.stream,
-        consumer: js.consumer ?? worker.service,
+        consumer: js.consumer ?? context.service,
         subjects: js.subjects ?? [names.jobs],
         bind: js.bind ?? false,
         ackWaitMs: js.ackWaitMs ?? 30_000,
@@ -114,70 +127,75 @@ class NatsAdapter implements NatsBroker {
     }
   }
 
-  async register(): Promise<void> {
-    const { worker, logger, names } = this.#attached();
+  /**
+   * Opens intake, then announces: entry written (retried within `warmupTimeoutMs`), then
+   * `ready`. After every step that waits, a stop (`signal`) ends it: nothing more is opened,
+   * written or announced, so no `ready` can follow `draining`.
+   */
+  async open(signal: AbortSignal): Promise<void> {
+    const { context, logger, names } = this.#use();
     const nc = this.#connected();
-    const handler = this.#options.handler;
-    if (handler) {
-      this.#intakes.push(
-        new RequestIntake({
-          nc,
-          names,
-          worker,
-          logger,
-          handler,
-          codec: (this.#options.codec ?? jsonCodec) as Codec<unknown, unknown>,
-          maxPayloadBytes: this.#options.maxPayloadBytes ?? nc.info?.max_payload ?? 1024 * 1024,
-        }),
-      );
+    const codec = (this.#options.codec ?? jsonCodec) as Codec<unknown, unknown>;
+    const { handler, jetstream: js } = this.#options;
+    if (handler && !signal.aborted) {
+      const intake = new RequestIntake({
+        nc,
+        names,
+        context,
+        logger,
+        handler,
+        codec,
+        maxPayloadBytes: this.#options.maxPayloadBytes ?? nc.info?.max_payload ?? 1024 * 1024,
+      });
+      intake.open();
+      this.#intakes.push(intake);
     }
-    const js = this.#options.jetstream;
-    if (js && this.#consumerFacts) {
-      this.#intakes.push(
-        new JetStreamIntake({
-          js: jetstream(nc),
-          worker,
-          logger,
-          stream: js.stream,
-          consumer: js.consumer ?? worker.service,
-          facts: this.#consumerFacts,
-          handler: js.handler,
-          codec: (this.#options.codec ?? jsonCodec) as Codec<unknown, unknown>,
-          nakDelayMs: js.nakDelayMs ?? { base: 1000, max: 30_000 },
-          termReasons: serverAtLeast(nc, 2, 11),
-          recover: async () => {
-            await ensureConsumer(await jetstreamManager(nc), this.#consumerPlan as ConsumerPlan);
-            return jetstream(nc).consumers.get(js.stream, js.consumer ?? worker.service);
-          },
-        }),
-      );
+    const plan = this.#consumerPlan;
+    if (js && plan && this.#consumerFacts && !signal.aborted) {
+      const intake = new JetStreamIntake({
+        js: jetstream(nc),
+        context,
+        logger,
+        stream: plan.stream,
+        consumer: plan.consumer,
+        facts: this.#consumerFacts,
+        handler: js.handler,
+        codec,
+        nakDelayMs: js.nakDelayMs ?? { base: 1000, max: 30_000 },
+        termReasons: serverAtLeast(nc, 2, 11),
+        recover: async () => {
+          await ensureConsumer(await jetstreamManager(nc), plan);
+          return jetstream(nc).consumers.get(plan.stream, plan.consumer);
+        },
+      });
+      // Listed first: a stop while it opens must still close it.
+      this.#intakes.push(intake);
+      await intake.open(signal);
     }
-    for (const intake of this.#intakes) await intake.open();
+    if (signal.aborted) return;
     this.#serviceApi = new ServiceApi({
       nc,
       names,
-      worker,
+      context,
       logger,
-      description: this.#options.description ?? `Handover worker of ${worker.service}`,
+      description: this.#options.description ?? `Handover worker of ${context.service}`,
       endpoints: () => this.#intakes.filter((i) => i instanceof RequestIntake).map((i) => i.stats),
     });
     this.#serviceApi.open();
-    await this.#registry?.write('ready').catch(() => {});
-    this.#announced = true;
+    await this.#registry?.announce(signal);
+    if (signal.aborted) return;
     this.#publish('ready');
   }
 
   async heartbeat(): Promise<void> {
-    await this.#registry?.write(this.#entryState);
+    await this.#writeEntry();
   }
 
-  async markDraining(notice: DrainNotice): Promise<void> {
-    if (this.#deregistered) return;
-    this.#entryState = 'draining';
+  draining(notice: DrainNotice): void {
     this.#publish(notice.failed ? 'failed' : 'draining', { reason: notice.reason });
     // Sent now, acknowledged later: stopping intake must not wait for JetStream (a slow KV
     // ack would keep tasks coming). The registry's queue still orders it before the delete.
-    this.#registry?.write('draining').catch(() => {});
+    void this.#writeEntry();
   }
 
   async stopIntake(): Promise<void> {
@@ -185,12 +203,10 @@ class NatsAdapter implements NatsBroker {
       ...this.#intakes.map((intake) => intake.close()),
       this.#serviceApi?.close(),
     ]);
-    this.#logger?.info({ state: this.#worker?.state }, 'task intake closed');
+    this.#attached?.logger.info({ state: this.#attached.context.state }, 'task intake closed');
   }
 
   async deregister(summary: DrainSummary): Promise<void> {
-    this.#announced = false;
-    this.#deregistered = true;
     try {
       await this.#registry?.remove();
     } finally {
@@ -199,62 +215,48 @@ class NatsAdapter implements NatsBroker {
   }
 
   async close(): Promise<void> {
+    this.#stopWatchingStatus?.();
     const nc = this.#nc;
     if (!nc || nc.isClosed()) return;
     if (this.#options.nc) await nc.flush();
     else await nc.drain();
   }
 
+  /** The entry as the worker is now: `draining` from the moment the stop began. */
+  #writeEntry(): Promise<void> {
+    const state = this.#use().context.stopSignal.aborted ? 'draining' : 'ready';
+    return this.#registry?.write(state).catch(() => {}) ?? Promise.resolve();
+  }
+
   #endpoints(): Record<string, string> {
-    const { names } = this.#attached();
     const jobs = this.#consumerFacts?.subject;
     return {
-      ...(this.#options.handler ? { tasks: names.tasks } : {}),
+      ...(this.#options.handler ? { tasks: this.#use().names.tasks } : {}),
       ...(jobs === undefined ? {} : { jobs }),
     };
   }
 
+  /** Publishes a lifecycle event; after deregistration only `stopped` goes out. */
   #publish(
     type: WorkerEventType,
     details: { reason?: string; drainMs?: number; abandoned?: number } = {},
   ): void {
-    const { worker, names, logger } = this.#attached();
+    const { context, names, logger } = this.#use();
     const nc = this.#nc;
-    if (!nc || nc.isClosed()) return;
+    if (!nc || nc.isClosed() || (context.deregistered && type !== 'stopped')) return;
     try {
       nc.publish(
-        names.events(worker.id),
-        encodeJson(buildEvent(worker, type, Date.now(), details)),
+        names.events(context.id),
+        encodeJson(buildEvent(context, type, Date.now(), details)),
       );
     } catch (error) {
       logger.warn({ event: type, error: describeError(error) }, 'could not publish the event');
     }
   }
 
-  #watchStatus(nc: NatsConnection): void {
-    const { worker, logger } = this.#attached();
-    void (async () => {
-      for await (const status of nc.status()) {
-        if (status.type === 'disconnect') {
-          worker.setHealth('nats', false, 'disconnected');
-          logger.warn({ server: status.server }, 'disconnected from NATS; reconnecting');
-        } else if (status.type === 'reconnect') {
-          worker.setHealth('nats', true);
-          logger.info({ server: status.server }, 'reconnected to NATS');
-          if (this.#announced) this.#registry?.write(this.#entryState).catch(() => {});
-        } else if (status.type === 'error') {
-          logger.warn({ error: describeError(status.error) }, 'NATS connection error');
-        }
-      }
-    })().catch((error: unknown) =>
-      logger.warn({ error: describeError(error) }, 'NATS status watch ended'),
-    );
-  }
-
-  #attached(): { worker: Worker; logger: Logger; names: ServiceNames } {
-    if (!this.#worker || !this.#logger || !this.#names)
-      throw new Error('the NATS adapter is not attached to a worker');
-    return { worker: this.#worker, logger: this.#logger, names: this.#names };
+  #use(): Attached {
+    if (!this.#attached) throw new Error('the NATS adapter is not attached to a worker');
+    return this.#attached;
   }
 
   #connected(): NatsConnection {

@@ -1,4 +1,4 @@
-import { isHandoverError, type Logger, type Worker } from '@handover/core';
+import { isHandoverError, type Logger, type PortContext } from '@handover/core';
 import {
   Empty,
   headers,
@@ -33,15 +33,16 @@ export type TaskHandler<In = unknown, Out = unknown> = (
 /** A source of tasks the adapter opens when ready and closes first when draining. */
 export interface Intake {
   readonly stats: EndpointStats;
-  open(): void | Promise<void>;
-  /** No new task is delivered once this resolves; tasks already delivered still run. */
+  open(signal: AbortSignal): void | Promise<void>;
+  /** No new task is delivered once this resolves; tasks already delivered still run. Safe
+   * to call on an intake whose `open` has not finished: it then never starts. */
   close(): Promise<void>;
 }
 
 export interface RequestIntakeDeps {
   readonly nc: NatsConnection;
   readonly names: ServiceNames;
-  readonly worker: Worker;
+  readonly context: PortContext;
   readonly logger: Logger;
   readonly handler: TaskHandler<unknown, unknown>;
   readonly codec: Codec<unknown, unknown>;
@@ -88,7 +89,7 @@ export class RequestIntake implements Intake {
   }
 
   #handle(msg: Msg): void {
-    const { worker, handler, logger } = this.#deps;
+    const { context, handler, logger } = this.#deps;
     const started = performance.now();
     this.stats.request();
     const requestId = msg.headers?.get(headerNames.requestId) || undefined;
@@ -105,18 +106,18 @@ export class RequestIntake implements Intake {
       reply(Empty, accepted);
       return;
     }
-    const context = {
+    const taskContext = {
       requestId,
       deadline: accepted.deadline,
       subject: msg.subject,
       headers: msg.headers,
     };
-    worker
+    context
       .run(
         (signal) => {
           // It may have waited in the queue: the caller's deadline is checked again at the start.
           if (accepted.deadline !== undefined && accepted.deadline <= Date.now()) throw lateStart();
-          return handler(accepted.payload, { ...context, signal });
+          return handler(accepted.payload, { ...taskContext, signal });
         },
         {
           name: `nats:${msg.subject}`,

@@ -1,4 +1,4 @@
-import { describeError, isHandoverError, type Logger, type Worker } from '@handover/core';
+import { describeError, isHandoverError, type Logger, type PortContext } from '@handover/core';
 import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { MsgHdrs } from '@nats-io/transport-node';
 import type { Codec } from './codec.js';
@@ -26,7 +26,7 @@ export type JobHandler<In = unknown> = (payload: In, context: JobContext) => unk
 
 export interface JetStreamIntakeDeps {
   readonly js: JetStreamClient;
-  readonly worker: Worker;
+  readonly context: PortContext;
   readonly logger: Logger;
   readonly stream: string;
   readonly consumer: string;
@@ -90,8 +90,10 @@ export class JetStreamIntake implements Intake {
     this.stats = new EndpointStats('jobs', deps.facts.subject ?? deps.stream, deps.consumer);
   }
 
-  async open(): Promise<void> {
+  async open(signal: AbortSignal): Promise<void> {
     this.#consumer = await this.#deps.js.consumers.get(this.#deps.stream, this.#deps.consumer);
+    // A stop while binding (or a close that came meanwhile): never start pulling.
+    if (signal.aborted || this.#stopping) return;
     this.#loop = this.#pull();
     // Every ack_wait / 3: a job is at most one period old at the first beat, so its ack timer
     // is reset within ack_wait / 2 of the last one whatever the phase.
@@ -147,7 +149,7 @@ export class JetStreamIntake implements Intake {
    * batches. Wakes when a message arrives, a batch ends, or a slot frees.
    */
   async #pull(): Promise<void> {
-    const { worker } = this.#deps;
+    const { context: worker } = this.#deps;
     const fetches = new Set<Promise<void>>();
     // Refill once half the slots are free (or nothing is on its way): batches, not trickles.
     const threshold = Math.max(1, Math.ceil(worker.concurrency / 2));
@@ -212,7 +214,7 @@ export class JetStreamIntake implements Intake {
   }
 
   #take(msg: JsMsg): void {
-    const { worker, handler, codec, logger, stream, consumer } = this.#deps;
+    const { context: worker, handler, codec, logger, stream, consumer } = this.#deps;
     const started = performance.now();
     this.stats.request();
     const held: Held = { msg, started: false, settled: false };

@@ -1,4 +1,4 @@
-import { describeError, type Logger, type Worker } from '@handover/core';
+import { describeError, type Logger, type PortContext } from '@handover/core';
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -11,28 +11,46 @@ const wrongLastSequence = (error: unknown): boolean =>
   (error.code === JetStreamApiCodes.StreamWrongLastSequence ||
     error.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
 
+/** Another live instance holds the key: a fact about the fleet, not about the bucket. */
+const duplicateId = (error: unknown): boolean =>
+  error instanceof NatsAdapterError && error.code === 'HANDOVER_E_NATS_DUPLICATE_ID';
+
 export interface RegistryDeps {
   readonly nc: NatsConnection;
   readonly names: ServiceNames;
-  readonly worker: Worker;
+  readonly context: PortContext;
   readonly logger: Logger;
   readonly endpoints: () => Readonly<Record<string, string>>;
+}
+
+/** Resolves after `ms`, or at once when `signal` fires. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 /**
  * The worker's entry in the `handover_<svc>` bucket (PROTOCOL.md, "Registry"). Writes are
  * serialised; the first is a create, later ones compare-and-set on the last revision; an entry
- * of another live instance is never overwritten or deleted.
+ * of another live instance is never overwritten or deleted; nothing is written once the
+ * worker has begun to deregister.
  */
 export class Registry {
   readonly #deps: RegistryDeps;
   #kv: KV | undefined;
   #revision = 0;
+  /** A create was sent: it may have landed even if its answer never came. */
+  #createSent = false;
   #ownedByOther = false;
-  /** Deregistration was asked for: no write may bring the entry back. */
-  #removing = false;
   #failing = false;
-  /** A write failed: the bucket may be gone (a broker that lost its store), open it again. */
+  /** A write failed in a way that says the bucket may be gone: open it again first. */
   #reopen = false;
   #chain: Promise<unknown> = Promise.resolve();
 
@@ -41,7 +59,12 @@ export class Registry {
   }
 
   get #heartbeatMs(): number {
-    return this.#deps.worker.timing.heartbeatMs;
+    return this.#deps.context.timing.heartbeatMs;
+  }
+
+  /** Whether the entry has been written (and so must be kept up to date). */
+  get written(): boolean {
+    return this.#revision > 0;
   }
 
   /** Opens the bucket, creating it (history 1, TTL 3 × heartbeat) when absent. */
@@ -66,11 +89,37 @@ export class Registry {
     }
   }
 
-  /** Writes the entry with `state` (create, or compare-and-set). */
+  /**
+   * The first write of a worker that is opening: retried (backing off up to `heartbeatMs`)
+   * until it lands, `signal` fires (then it just returns), or `warmupTimeoutMs` runs out (then
+   * it throws `HANDOVER_E_NATS_REGISTRY` and the start fails). An id held by another live
+   * instance is retried until that entry goes stale.
+   */
+  async announce(signal: AbortSignal): Promise<void> {
+    const { timing } = this.#deps.context;
+    const deadline = Date.now() + timing.warmupTimeoutMs;
+    for (let delay = 100; ; delay = Math.min(2 * delay, this.#heartbeatMs)) {
+      if (signal.aborted) return;
+      try {
+        await this.write('ready');
+        return;
+      } catch (error) {
+        if (Date.now() + delay >= deadline) {
+          throw new NatsAdapterError(
+            'HANDOVER_E_NATS_REGISTRY',
+            `could not write the registry entry within warmupTimeoutMs (${timing.warmupTimeoutMs} ms): ${describeError(error)}`,
+            { cause: error },
+          );
+        }
+      }
+      await pause(delay, signal);
+    }
+  }
+
+  /** Writes the entry with `state` (create, or compare-and-set); nothing after deregistration. */
   write(state: WorkerEntry['state']): Promise<void> {
-    if (this.#removing) return Promise.resolve();
     return this.#enqueue(async () => {
-      if (this.#ownedByOther || !this.#kv) return;
+      if (this.#ownedByOther || !this.#kv || this.#deps.context.deregistered) return;
       try {
         if (this.#reopen) {
           await this.open();
@@ -82,10 +131,10 @@ export class Registry {
       } catch (error) {
         const level = this.#failing ? 'debug' : 'warn';
         this.#failing = true;
-        this.#reopen = true;
+        if (!duplicateId(error)) this.#reopen = true;
         this.#deps.logger[level](
           { error: describeError(error) },
-          'registry write failed; retrying at the next heartbeat',
+          'registry write failed; retrying',
         );
         throw error;
       }
@@ -94,18 +143,19 @@ export class Registry {
 
   /** Deletes the entry, only if it is still this instance's. */
   remove(): Promise<void> {
-    this.#removing = true;
     return this.#enqueue(async () => {
       const kv = this.#kv;
-      if (!kv || this.#ownedByOther || this.#revision === 0) return;
-      const key = this.#deps.worker.id;
+      if (!kv || this.#ownedByOther || !this.#createSent) return;
+      const key = this.#deps.context.id;
       try {
+        if (this.#revision === 0) throw new Error('no revision known');
         await kv.delete(key, { previousSeq: this.#revision });
       } catch (error) {
-        if (!wrongLastSequence(error)) throw error;
+        // A create whose answer never came may still have landed: look before giving up.
+        if (this.#revision > 0 && !wrongLastSequence(error)) throw error;
         const current = await kv.get(key);
         const entry = current?.operation === 'PUT' ? parseEntry(current.value) : undefined;
-        if (current && entry?.instance === this.#deps.worker.instance) {
+        if (current && entry?.instance === this.#deps.context.instance) {
           await kv.delete(key, { previousSeq: current.revision });
         }
       }
@@ -120,9 +170,9 @@ export class Registry {
   }
 
   async #put(kv: KV, state: WorkerEntry['state']): Promise<void> {
-    const { worker } = this.#deps;
+    const { context } = this.#deps;
     const value = encodeJson(
-      buildEntry(worker.snapshot(), {
+      buildEntry(context.snapshot(), {
         now: Date.now(),
         heartbeatMs: this.#heartbeatMs,
         endpoints: this.#deps.endpoints(),
@@ -132,7 +182,7 @@ export class Registry {
     if (this.#revision > 0) {
       try {
         this.#revision = await kv.update(
-          worker.id,
+          context.id,
           value,
           this.#revision,
           2 * this.#heartbeatMs + 1000,
@@ -147,17 +197,18 @@ export class Registry {
 
   /** First write, or a write after the key changed under us (expiry, another instance). */
   async #claim(kv: KV, value: Uint8Array): Promise<void> {
-    const { worker, logger } = this.#deps;
+    const { context, logger } = this.#deps;
     try {
-      this.#revision = await kv.create(worker.id, value);
+      this.#createSent = true;
+      this.#revision = await kv.create(context.id, value);
       return;
     } catch (error) {
       if (!wrongLastSequence(error)) throw error;
     }
-    const current = await kv.get(worker.id);
+    const current = await kv.get(context.id);
     if (!current) throw new Error('registry key changed during the write');
     const entry = current.operation === 'PUT' ? parseEntry(current.value) : undefined;
-    if (entry && entry.instance !== worker.instance && !isStale(entry, Date.now())) {
+    if (entry && entry.instance !== context.instance && !isStale(entry, Date.now())) {
       if (this.#revision === 0) {
         logger.error(
           { code: 'HANDOVER_E_NATS_DUPLICATE_ID', otherInstance: entry.instance },
@@ -165,7 +216,7 @@ export class Registry {
         );
         throw new NatsAdapterError(
           'HANDOVER_E_NATS_DUPLICATE_ID',
-          `worker id ${worker.id} is in use by instance ${entry.instance}`,
+          `worker id ${context.id} is in use by instance ${entry.instance}`,
         );
       }
       this.#ownedByOther = true;
@@ -176,12 +227,12 @@ export class Registry {
       );
       return;
     }
-    if (entry && entry.instance !== worker.instance) {
+    if (entry && entry.instance !== context.instance) {
       logger.warn(
         { otherInstance: entry.instance },
         'replacing the stale entry of a previous instance',
       );
     }
-    this.#revision = await kv.update(worker.id, value, current.revision);
+    this.#revision = await kv.update(context.id, value, current.revision);
   }
 }

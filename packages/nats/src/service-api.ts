@@ -1,4 +1,4 @@
-import type { Logger, Worker } from '@handover/core';
+import type { Logger, PortContext } from '@handover/core';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { ServiceNames } from './names.js';
 import type { EndpointStats } from './stats.js';
@@ -15,7 +15,7 @@ const types: Record<Verb, string> = {
 export interface ServiceApiDeps {
   readonly nc: NatsConnection;
   readonly names: ServiceNames;
-  readonly worker: Worker;
+  readonly context: PortContext;
   readonly logger: Logger;
   readonly description: string;
   readonly endpoints: () => readonly EndpointStats[];
@@ -36,7 +36,7 @@ export class ServiceApi {
   }
 
   open(): void {
-    const { nc, worker } = this.#deps;
+    const { nc, context: worker } = this.#deps;
     this.#started = new Date().toISOString();
     for (const verb of verbs) {
       for (const subject of [
@@ -68,7 +68,7 @@ export class ServiceApi {
 
   /** The response to `verb`, as the responders send it. */
   response(verb: Verb): Record<string, unknown> {
-    const { worker, description, endpoints } = this.#deps;
+    const { context: worker, description, endpoints } = this.#deps;
     const base = {
       type: types[verb],
       name: worker.service,

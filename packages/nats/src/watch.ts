@@ -131,13 +131,22 @@ export async function watchWorkers(
     },
   });
   let timer: ReturnType<typeof setInterval> | undefined;
-  const watch = await kv.watch();
-  // Checked once the watch exists: an empty bucket now means no current entry will arrive
-  // (one that expired in between would otherwise leave `loaded` waiting for the next write).
-  if ((await kv.status()).values === 0) markLoaded();
+  let watch: Awaited<ReturnType<typeof kv.watch>> | undefined;
+  try {
+    watch = await kv.watch();
+    // Checked once the watch exists: an empty bucket now means no current entry will arrive
+    // (one that expired in between would otherwise leave `loaded` waiting for the next write).
+    if ((await kv.status()).values === 0) markLoaded();
+  } catch (error) {
+    // Nothing is returned to stop them: release what was set up so far.
+    sub.unsubscribe();
+    watch?.stop();
+    throw error;
+  }
+  const entries = watch;
   const reading = (async (): Promise<Error | undefined> => {
     try {
-      for await (const e of watch) onEntry(e);
+      for await (const e of entries) onEntry(e);
       return undefined;
     } catch (error) {
       return error instanceof Error ? error : new Error(String(error));
@@ -163,7 +172,7 @@ export async function watchWorkers(
     stop: async () => {
       clearInterval(timer);
       sub.unsubscribe();
-      watch.stop();
+      entries.stop();
       await reading;
       changes.end();
     },

@@ -6,7 +6,7 @@ import {
   TaskRequestError,
   type WorkerChange,
   watchWorkers,
-} from '../src/index.js';
+} from '../src/exports/controller.js';
 import { ready, useNats } from './helpers.js';
 
 const { nc, worker } = useNats();

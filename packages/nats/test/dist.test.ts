@@ -12,23 +12,28 @@ beforeAll(() => {
     throw new Error('packages/nats/dist is missing: run `pnpm build` first');
 });
 
+// One entry per audience: the worker adapter, controller tools, the wire format.
+const probe =
+  "[typeof root.natsBroker, typeof root.watchWorkers, typeof controller.watchWorkers, typeof controller.createTaskClient, typeof wire.parseEntry, typeof wire.schemas].join(' ')";
+const expected = 'function undefined function function function object';
+
 describe('the built package', () => {
-  it('works from require() (CommonJS)', () => {
+  it('works from require() (CommonJS), with its subpaths', () => {
     expect(
       run([
         '-e',
-        "const m = require('@handover/nats'); console.log(typeof m.natsBroker + typeof m.watchWorkers + typeof m.createTaskClient)",
+        `const root = require('@handover/nats'); const controller = require('@handover/nats/controller'); const wire = require('@handover/nats/wire'); console.log(${probe})`,
       ]),
-    ).toBe('functionfunctionfunction');
+    ).toBe(expected);
   });
 
-  it('works from import (ESM)', () => {
+  it('works from import (ESM), with its subpaths', () => {
     expect(
       run([
         '--input-type=module',
         '-e',
-        "import * as m from '@handover/nats'; console.log(typeof m.natsBroker + typeof m.watchWorkers + typeof m.createTaskClient)",
+        `import * as root from '@handover/nats'; import * as controller from '@handover/nats/controller'; import * as wire from '@handover/nats/wire'; console.log(${probe})`,
       ]),
-    ).toBe('functionfunctionfunction');
+    ).toBe(expected);
   });
 });

@@ -1,7 +1,7 @@
 import { waitFor } from '@handover/testkit';
 import { jetstream } from '@nats-io/jetstream';
 import { describe, expect, it } from 'vitest';
-import { isStale } from '../src/index.js';
+import { isStale } from '../src/exports/wire.js';
 import { msg, readEntry, ready, useNats, waitInflight } from './helpers.js';
 
 const { nc, server, worker } = useNats();

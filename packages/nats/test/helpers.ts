@@ -11,7 +11,7 @@ import {
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll } from 'vitest';
-import { parseEntry, type WorkerEntry } from '../src/index.js';
+import { parseEntry, type WorkerEntry } from '../src/exports/wire.js';
 
 export const fixture = fileURLToPath(new URL('./fixtures/worker.mjs', import.meta.url));
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));

@@ -1,6 +1,6 @@
 import { type Msg, headers as natsHeaders } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseEvent, type WorkerEvent } from '../src/index.js';
+import { parseEvent, type WorkerEvent } from '../src/exports/wire.js';
 import { openBucket, ready, useNats } from './helpers.js';
 
 const { nc, worker } = useNats();

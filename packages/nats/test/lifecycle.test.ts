@@ -2,7 +2,7 @@ import { waitFor } from '@handover/testkit';
 import { Kvm, type KvWatchEntry } from '@nats-io/kv';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
-import { parseEntry, parseEvent, type WorkerEvent } from '../src/index.js';
+import { parseEntry, parseEvent, type WorkerEvent } from '../src/exports/wire.js';
 import { msg, openBucket, readEntry, ready, useNats } from './helpers.js';
 
 const { nc, worker } = useNats();

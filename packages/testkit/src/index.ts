@@ -27,4 +27,4 @@ export {
 export { findNginx, type Nginx, type NginxOptions, startNginx } from './nginx.js';
 export { getFreePort } from './ports.js';
 export { getStablePort } from './stable-port.js';
-export { type WaitOptions, waitFor, within } from './wait.js';
+export { holdTask, type WaitOptions, waitFor, within } from './wait.js';

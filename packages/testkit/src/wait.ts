@@ -53,3 +53,19 @@ export async function within<T>(promise: Promise<T>, timeoutMs: number, what: st
     clearTimeout(timer);
   }
 }
+
+/**
+ * Holds one task of `worker` in flight until `done()` is called: a drain waits for it, so a
+ * test can look at a worker that is draining.
+ */
+export function holdTask(
+  worker: { run(fn: () => Promise<void>, meta?: { name?: string }): Promise<void> },
+  name = 'held task',
+): { done(): void } {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  worker.run(() => gate, { name }).catch(() => {});
+  return { done: () => release() };
+}

@@ -1,0 +1,35 @@
+import type { ReadinessChange } from './types.js';
+
+/**
+ * Whether the worker takes work now: in state `ready` and every component healthy. Emits a
+ * change only when the answer changes.
+ */
+export class Readiness {
+  readonly #health = new Map<string, string | undefined>();
+  readonly #isReadyState: () => boolean;
+  readonly #emit: (change: ReadinessChange) => void;
+  #last = false;
+
+  constructor(isReadyState: () => boolean, emit: (change: ReadinessChange) => void) {
+    this.#isReadyState = isReadyState;
+    this.#emit = emit;
+  }
+
+  get ready(): boolean {
+    return this.#isReadyState() && this.#health.size === 0;
+  }
+
+  setHealth(component: string, healthy: boolean, detail?: string): void {
+    if (healthy) this.#health.delete(component);
+    else this.#health.set(component, detail);
+    this.check(healthy ? `${component}: healthy` : `${component}: ${detail ?? 'unhealthy'}`);
+  }
+
+  /** Emits a change if readiness differs from the last one emitted. */
+  check(reason: string): void {
+    const ready = this.ready;
+    if (ready === this.#last) return;
+    this.#last = ready;
+    this.#emit({ ready, reason });
+  }
+}
