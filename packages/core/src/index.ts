@@ -20,6 +20,7 @@ export type {
   StopResult,
   Worker,
   WorkerEvents,
+  WorkerFacts,
   WorkerSnapshot,
 } from './types.js';
 export { createWorker } from './worker.js';

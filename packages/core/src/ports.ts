@@ -1,9 +1,5 @@
-import type { Timing } from './config.js';
-import type { Logger } from './logger.js';
-import type { WorkerIdentity } from './options.js';
-import type { WorkerState } from './state.js';
 import type { TaskFn, TaskHandle, TaskInfo, TaskMeta } from './tasks.js';
-import type { StopResult, WorkerSnapshot } from './types.js';
+import type { StopResult, WorkerFacts, WorkerSnapshot } from './types.js';
 
 /** Why the drain started, as passed to {@link Port.draining}. */
 export interface DrainNotice {
@@ -37,19 +33,7 @@ export type PortKind = 'broker' | 'server' | 'extension';
  * What the worker gives a port: the narrow view of the worker an adapter needs, and nothing a
  * user would call. Adapters get it in {@link Port.attach}; users never see it.
  */
-export interface PortContext {
-  readonly service: string;
-  readonly id: string;
-  readonly instance: string;
-  readonly version: string;
-  readonly identity: WorkerIdentity;
-  readonly metadata: Readonly<Record<string, string>>;
-  readonly concurrency: number;
-  /** The worker's logger (with `service`, `id`, `instance` bound). */
-  readonly logger: Logger;
-  /** The resolved timing budget (final once `start()` was called). */
-  readonly timing: Timing;
-  readonly state: WorkerState;
+export interface PortContext extends WorkerFacts {
   /**
    * Fires the moment the worker begins to stop (a signal, `drain()`, a failure, a stop during
    * warm-up). An adapter that is still opening stops opening and announces nothing.
@@ -60,8 +44,6 @@ export interface PortContext {
    * announced (the `stopped` event of {@link Port.deregister} excepted).
    */
   readonly deregistered: boolean;
-  /** Tasks queued or running plus tracked requests. */
-  readonly inflight: number;
   /** Concurrency slots free now. */
   readonly freeSlots: number;
   /** Resolves as soon as a concurrency slot is free (at once if one is): for pull intakes. */
@@ -78,8 +60,6 @@ export interface PortContext {
   snapshot(): WorkerSnapshot;
   /** Starts the drain, as `worker.drain()` does (a framework's own close, a drain endpoint). */
   drain(reason: string): Promise<StopResult>;
-  /** Resolves once the worker has stopped. */
-  readonly stopped: Promise<StopResult>;
 }
 
 /**

@@ -64,11 +64,8 @@ export type WorkerEvents = {
   stopped: StopResult;
 };
 
-/**
- * A worker: see {@link createWorker}. This is what services use; adapters get a narrower
- * view of their own ({@link PortContext}) when {@link Worker.use} attaches them.
- */
-export interface Worker {
+/** Who a worker is and how it is set up: what both {@link Worker} and a port's context show. */
+export interface WorkerFacts {
   readonly service: string;
   readonly id: string;
   /** A fresh random id per process start (NUID format), the micro protocol's service id. */
@@ -77,24 +74,32 @@ export interface Worker {
   readonly identity: WorkerIdentity;
   readonly metadata: Readonly<Record<string, string>>;
   readonly concurrency: number;
+  /** The worker's logger (with `service`, `id`, `instance` bound). */
+  readonly logger: Logger;
+  /** The resolved timing budget (final once `start()` was called). */
+  readonly timing: Timing;
   readonly state: WorkerState;
-  /** True in state `ready` while every component reported healthy (see {@link Worker.setHealth}). */
+  /** Tasks queued or running plus tracked requests. */
+  readonly inflight: number;
+  /** Resolves once the worker has stopped, with the exit code it uses. */
+  readonly stopped: Promise<StopResult>;
+}
+
+/**
+ * A worker: see {@link createWorker}. This is what services use; adapters get a narrower
+ * view of their own ({@link PortContext}) when {@link Worker.use} attaches them.
+ */
+export interface Worker extends WorkerFacts {
+  /** True in state `ready` while every component (a broker connection) reports healthy. */
   readonly ready: boolean;
   /** True once the worker has been ready; stays true while it drains (the startup probe). */
   readonly hasBeenReady: boolean;
-  /** The resolved timing budget. */
-  readonly timing: Timing;
-  readonly logger: Logger;
-  /** Tasks queued or running plus tracked requests. */
-  readonly inflight: number;
   /**
    * Fires as soon as the worker begins to stop (a signal, `drain()`, a failure, or a stop
    * during warm-up): a loop that feeds `run()` itself stops taking new work when it fires.
    * `run()` still accepts work until the drain is over, so that work already delivered runs.
    */
   readonly stopSignal: AbortSignal;
-  /** Resolves once the worker has stopped, with the exit code it uses. */
-  readonly stopped: Promise<StopResult>;
 
   /** Adds a warm-up hook; hooks run in order before the worker announces readiness. */
   warmup(name: string, fn: HookFn, options?: HookOptions): this;

@@ -1,20 +1,12 @@
 import type { Server } from 'node:http';
 import { createWorker, type Worker } from '@handover/core';
-import { httpRequest, tryHttpRequest } from '@handover/testkit';
+import { httpRequest, silentLogger, tryHttpRequest } from '@handover/testkit';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { attachServer } from './index.js';
 import { handoverMiddleware } from './middleware.js';
 
-const silent = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  child() {
-    return silent;
-  },
-};
+const silent = silentLogger;
 const workers: Worker[] = [];
 const servers: Server[] = [];
 

@@ -1,18 +1,10 @@
 import { createWorker, isHandoverError, type PortContext, type Worker } from '@handover/core';
-import { httpRequest } from '@handover/testkit';
+import { httpRequest, silentLogger } from '@handover/testkit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { handoverFastify } from './plugin.js';
 
-const silent = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  child() {
-    return silent;
-  },
-};
+const silent = silentLogger;
 const apps: FastifyInstance[] = [];
 const workers: Worker[] = [];
 

@@ -49,18 +49,13 @@ describe('fastify onClose hooks and the work of other intakes', () => {
       .map((line) => line.msg)
       .filter((msg) => ['other task done', 'fastify onClose hook ran'].includes(msg as string));
 
-  it('run only after the work in flight of every intake, on SIGTERM', async () => {
+  it.each([
+    ['on SIGTERM', 'SIGTERM'],
+    ['when fastify.close() is called', 'SIGUSR2'],
+  ] as const)('run only after the work in flight of every intake, %s', async (_how, signal) => {
     const service = await start({ DRAIN_DELAY_MS: '0', OTHER_TASK_MS: '1500' });
     await service.log('other task started');
-    service.child.signal('SIGTERM');
-    expect((await service.child.waitForExit()).code).toBe(0);
-    expect(order(service)).toEqual(['other task done', 'fastify onClose hook ran']);
-  });
-
-  it('run only after the work in flight of every intake, when fastify.close() is called', async () => {
-    const service = await start({ DRAIN_DELAY_MS: '0', OTHER_TASK_MS: '1500' });
-    await service.log('other task started');
-    service.child.signal('SIGUSR2');
+    service.child.signal(signal);
     expect((await service.child.waitForExit()).code).toBe(0);
     expect(order(service)).toEqual(['other task done', 'fastify onClose hook ran']);
   });

@@ -98,7 +98,9 @@ describe('attachServer', () => {
     expect(await stream).toBe('ECONNRESET');
     expect(result.exitCode).toBe(1);
     expect(result.abandoned.map((t) => [t.name, t.key])).toEqual([['http:GET', '/sse']]);
-    expect(tookMs, `drain took ${tookMs} ms`).toBeLessThan(1000);
+    // Destroyed at the drain deadline (700 ms), not held open: a generous bound for a busy machine.
+    expect(result.drainMs, `drained in ${result.drainMs} ms`).toBeLessThan(1000);
+    expect(tookMs, `drain took ${tookMs} ms`).toBeLessThan(700 + 1500);
     const report = logger.entries.find((e) => e.message === 'server closed');
     expect(report?.fields).toMatchObject({ destroyedConnections: 1 });
   });
@@ -130,7 +132,8 @@ describe('attachServer', () => {
       const report = logger.entries.find((e) => e.message === 'server closed')?.fields;
       if (hookClosesThem) {
         expect(report).toMatchObject({ destroyedConnections: 0 });
-        expect(closedMs, `closed after ${closedMs} ms`).toBeLessThan(300);
+        // Closed by the hook, well before the 700 ms drain deadline.
+        expect(closedMs, `closed after ${closedMs} ms`).toBeLessThan(600);
       } else {
         expect(report).toMatchObject({ destroyedConnections: 1 });
         expect(closedMs, `closed after ${closedMs} ms`).toBeGreaterThanOrEqual(600);

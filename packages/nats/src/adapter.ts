@@ -185,6 +185,7 @@ class NatsAdapter implements NatsBroker {
     await this.#registry?.announce(signal);
     if (signal.aborted) return;
     this.#publish('ready');
+    logger.info({ endpoints: this.#endpoints() }, 'registered');
   }
 
   async heartbeat(): Promise<void> {
@@ -209,6 +210,10 @@ class NatsAdapter implements NatsBroker {
   async deregister(summary: DrainSummary): Promise<void> {
     try {
       await this.#registry?.remove();
+      this.#use().logger.info(
+        { drainMs: summary.drainMs, abandoned: summary.abandoned },
+        'deregistered',
+      );
     } finally {
       this.#publish('stopped', { drainMs: summary.drainMs, abandoned: summary.abandoned });
     }

@@ -21,6 +21,8 @@ export interface RegistryDeps {
   readonly context: PortContext;
   readonly logger: Logger;
   readonly endpoints: () => Readonly<Record<string, string>>;
+  /** Opens (or creates) the bucket. @default nats.js `Kvm.create` on `nc` */
+  readonly openBucket?: (name: string, options: { history: number; ttl: number }) => Promise<KV>;
 }
 
 /** Resolves after `ms`, or at once when `signal` fires. */
@@ -69,10 +71,12 @@ export class Registry {
 
   /** Opens the bucket, creating it (history 1, TTL 3 × heartbeat) when absent. */
   async open(): Promise<void> {
-    const { nc, names, logger } = this.#deps;
+    const { nc, names, logger, openBucket } = this.#deps;
     const heartbeatMs = this.#heartbeatMs;
+    const options = { history: 1, ttl: 3 * heartbeatMs };
     try {
-      this.#kv = await new Kvm(nc).create(names.bucket, { history: 1, ttl: 3 * heartbeatMs });
+      this.#kv = await (openBucket?.(names.bucket, options) ??
+        new Kvm(nc).create(names.bucket, options));
       const { ttl } = await this.#kv.status();
       if (ttl > 0 && ttl < 2 * heartbeatMs) {
         logger.warn(

@@ -30,7 +30,12 @@ describe('a NATS worker under faults', () => {
       answeredAfter,
       `503 after ${answeredAfter} ms (drain deadline 1500 ms)`,
     ).toBeGreaterThanOrEqual(1400);
-    expect(exit.at - signalled, `exit ${exit.at - signalled} ms after SIGTERM`).toBeLessThan(2000);
+    // The worker's own clock: done within its 2000 ms grace period.
+    const stopped = await child.waitForLog(msg('stopped'));
+    expect(stopped.drainMs as number, `drained in ${stopped.drainMs} ms`).toBeLessThan(2000);
+    // Seen from this process (signal delivery and exit included): a generous bound.
+    const exitMs = exit.at - signalled;
+    expect(exitMs, `exit ${exitMs} ms after SIGTERM`).toBeLessThan(2000 + 1500);
     expect(exit.code).toBe(1);
     expect(child.logs.find(msg('stopped'))).toMatchObject({ abandoned: 1 });
   });
@@ -60,8 +65,9 @@ describe('a NATS worker under faults', () => {
       },
       { timeoutMs: 5000, intervalMs: 20, what: 'the entry to go stale' },
     );
-    expect(staleAt - killed, `stale ${staleAt - killed} ms after SIGKILL`).toBeLessThanOrEqual(
-      3 * 300 + 200,
+    const staleMs = staleAt - killed;
+    expect(staleMs, `stale ${staleMs} ms after SIGKILL (rule: 3 x 300 ms)`).toBeLessThanOrEqual(
+      3 * 300 + 1000,
     );
   });
 

@@ -102,10 +102,10 @@ describe('a NATS worker', () => {
       (x) => x.worker === 'drain-a' && x.sentAt > (closed.time as number),
     );
     expect(lateForA, 'requests sent after A closed its intake but answered by A').toEqual([]);
-    expect(
-      draining.at - signalled,
-      `SIGTERM -> draining entry took ${draining.at - signalled} ms`,
-    ).toBeLessThan(250);
+    // Seen through a KV watch from another process: signal delivery, the write and the watch's
+    // delivery are all in the figure (the worker's own flip is measured in the HTTP suite).
+    const drainingMs = draining.at - signalled;
+    expect(drainingMs, `SIGTERM -> draining entry seen after ${drainingMs} ms`).toBeLessThan(1000);
     expect((await a.waitForExit()).code).toBe(0);
     b.signal('SIGTERM');
   });

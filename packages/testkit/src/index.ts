@@ -17,7 +17,7 @@ export {
 export { describeHttpConformance, type HttpConformanceTarget } from './http-conformance.js';
 export { type Load, type LoadOptions, type LoadReport, startLoad } from './http-load.js';
 export { expectBuilt, type HttpService, startHttpService } from './http-service.js';
-export { type CapturingLogger, captureLogger, type LogEntry } from './logger.js';
+export { type CapturingLogger, captureLogger, type LogEntry, silentLogger } from './logger.js';
 export {
   findNatsServer,
   type NatsServer,

@@ -36,3 +36,13 @@ export function captureLogger(
     child: (more) => captureLogger(entries, { ...bindings, ...more }),
   };
 }
+
+/** A pino-shaped logger that drops everything, for tests that do not look at logs. */
+export const silentLogger: CapturingLogger = {
+  entries: [],
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child: () => silentLogger,
+};
