@@ -100,7 +100,6 @@ describe('resolveSettings', () => {
   it('fills the defaults', () => {
     expect(resolveSettings(base)).toEqual({
       service: 'orders',
-      id: 'w-1',
       version: '0.0.0',
       metadata: {},
       concurrency: 16,
@@ -120,16 +119,6 @@ describe('resolveSettings', () => {
       'service',
       { service: '' },
       'Expected `service` to be 1-64 characters of [A-Za-z0-9_-], got "" (string)',
-    ],
-    [
-      'identity',
-      { identity: undefined },
-      'Expected `identity` to be an identity object (use readIdentity() from @handover/identity), got undefined',
-    ],
-    [
-      'identity.id',
-      { identity: { ...identity, id: 'a>b' } },
-      'Expected `identity.id` to be 1-128 characters of [A-Za-z0-9_-], got "a>b" (string)',
     ],
     [
       'version',
@@ -167,5 +156,66 @@ describe('resolveSettings', () => {
     expect(resolveSettings({ ...base, version: '2.0.0-rc.1+build.5' }).version).toBe(
       '2.0.0-rc.1+build.5',
     );
+  });
+});
+
+describe('settings from the environment', () => {
+  const env = (vars: Record<string, string>) => vars;
+
+  it('reads HANDOVER_SERVICE and HANDOVER_VERSION when the options are absent', () => {
+    const settings = resolveSettings(
+      {},
+      env({ HANDOVER_SERVICE: 'orders', HANDOVER_VERSION: ' 1.4.2\n' }),
+    );
+    expect([settings.service, settings.version]).toEqual(['orders', '1.4.2']);
+  });
+
+  it('lets an option win over its variable', () => {
+    const settings = resolveSettings(
+      { service: 'billing', version: '2.0.0' },
+      env({ HANDOVER_SERVICE: 'orders', HANDOVER_VERSION: '1.4.2' }),
+    );
+    expect([settings.service, settings.version]).toEqual(['billing', '2.0.0']);
+  });
+
+  it('falls back to npm_package_version when it is SemVer, else 0.0.0', () => {
+    expect(resolveSettings(base, env({ npm_package_version: '3.1.0' })).version).toBe('3.1.0');
+    expect(resolveSettings(base, env({ npm_package_version: 'next' })).version).toBe('0.0.0');
+    expect(
+      resolveSettings(base, env({ npm_package_version: '3.1.0', HANDOVER_VERSION: '4.0.0' }))
+        .version,
+    ).toBe('4.0.0');
+  });
+
+  it.each([
+    [
+      { HANDOVER_SERVICE: 'orders.eu' },
+      'Expected environment variable HANDOVER_SERVICE to be 1-64 characters of [A-Za-z0-9_-], got "orders.eu" (string)',
+    ],
+    [
+      { HANDOVER_SERVICE: 'orders', HANDOVER_VERSION: 'v1' },
+      'Expected environment variable HANDOVER_VERSION to be a SemVer 2.0 string such as 1.4.2, got "v1" (string)',
+    ],
+  ])('rejects a bad variable with HANDOVER_E_INVALID_ENV naming it: %j', (vars, message) => {
+    const error = errorOf(() => resolveSettings({}, env(vars)));
+    expect([error.code, error.message]).toEqual(['HANDOVER_E_INVALID_ENV', message]);
+  });
+
+  it('asks for a service when neither the option nor the variable gives one', () => {
+    const error = errorOf(() => resolveSettings({}, {}));
+    expect([error.code, error.message]).toEqual([
+      'HANDOVER_E_INVALID_OPTION',
+      'Expected `service` (or the environment variable HANDOVER_SERVICE) to be 1-64 characters of [A-Za-z0-9_-], got undefined',
+    ]);
+  });
+
+  it('reads HANDOVER_CONNECT_TIMEOUT_MS, unbounded by default', () => {
+    expect(resolveTiming({}, {}, false).connectTimeoutMs).toBeUndefined();
+    expect(
+      resolveTiming({}, env({ HANDOVER_CONNECT_TIMEOUT_MS: '8000' }), false).connectTimeoutMs,
+    ).toBe(8000);
+    expect(
+      errorOf(() => resolveTiming({}, env({ HANDOVER_CONNECT_TIMEOUT_MS: '0' }), false)).code,
+    ).toBe('HANDOVER_E_INVALID_ENV');
   });
 });

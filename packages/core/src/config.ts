@@ -3,12 +3,12 @@ import { HandoverOptionError } from './errors.js';
 import type { WorkerOptions } from './options.js';
 import {
   envInteger,
+  envString,
   expectOption,
   type IntegerRange,
   optionalInteger,
   optionalString,
   received,
-  requiredString,
 } from './validate.js';
 
 /** The timing budget a worker runs with, after options, environment and defaults. */
@@ -20,6 +20,8 @@ export interface Timing {
   readonly heartbeatMs: number;
   readonly shutdownReserveMs: number;
   readonly failureDrainMs: number;
+  /** How long ports may wait for their broker at start; `undefined`: as long as it takes. */
+  readonly connectTimeoutMs: number | undefined;
   /** Whether Kubernetes was detected (`KUBERNETES_SERVICE_HOST` set). */
   readonly kubernetes: boolean;
 }
@@ -33,6 +35,7 @@ export const timingEnv = {
   heartbeatMs: 'HANDOVER_HEARTBEAT_MS',
   shutdownReserveMs: 'HANDOVER_SHUTDOWN_RESERVE_MS',
   failureDrainMs: 'HANDOVER_FAILURE_DRAIN_MS',
+  connectTimeoutMs: 'HANDOVER_CONNECT_TIMEOUT_MS',
 } as const satisfies Record<Exclude<keyof Timing, 'kubernetes'>, string>;
 
 /** Node's timers overflow past 2^31 - 1 ms. */
@@ -45,6 +48,7 @@ const ranges: Record<keyof typeof timingEnv, IntegerRange> = {
   heartbeatMs: { min: 100, max: maxMs, unit: 'ms' },
   shutdownReserveMs: { min: 0, max: maxMs, unit: 'ms' },
   failureDrainMs: { min: 0, max: maxMs, unit: 'ms' },
+  connectTimeoutMs: { min: 1, max: maxMs, unit: 'ms' },
 };
 
 /** Defaults of DESIGN.md's timing table. */
@@ -101,6 +105,7 @@ export function resolveTiming(options: WorkerOptions, env: Env, httpServers: boo
     hookTimeoutMs: pick(options, env, 'hookTimeoutMs') ?? timingDefaults.hookTimeoutMs,
     heartbeatMs: pick(options, env, 'heartbeatMs') ?? timingDefaults.heartbeatMs,
     failureDrainMs: pick(options, env, 'failureDrainMs') ?? timingDefaults.failureDrainMs,
+    connectTimeoutMs: pick(options, env, 'connectTimeoutMs'),
     kubernetes,
   };
 }
@@ -108,7 +113,6 @@ export function resolveTiming(options: WorkerOptions, env: Env, httpServers: boo
 /** The non-timing options, validated, with defaults. */
 export interface WorkerSettings {
   readonly service: string;
-  readonly id: string;
   readonly version: string;
   readonly metadata: Readonly<Record<string, string>>;
   readonly concurrency: number;
@@ -155,39 +159,51 @@ function optionalBoolean(name: string, value: unknown, fallback: boolean): boole
   return value;
 }
 
-/** Validates everything but timing; throws {@link HandoverOptionError} on the first problem. */
-export function resolveSettings(options: WorkerOptions): WorkerSettings {
+/** The environment variables of the non-timing settings. */
+export const settingsEnv = {
+  service: 'HANDOVER_SERVICE',
+  version: 'HANDOVER_VERSION',
+} as const;
+
+const serviceExpectation = '1-64 characters of [A-Za-z0-9_-]';
+const versionExpectation = 'a SemVer 2.0 string such as 1.4.2';
+
+function resolveService(options: WorkerOptions, env: Env): string {
+  const service =
+    optionalString('service', options.service, serviceNamePattern, serviceExpectation) ??
+    envString(env, settingsEnv.service, serviceNamePattern, serviceExpectation);
+  expectOption(
+    service !== undefined,
+    `Expected \`service\` (or the environment variable ${settingsEnv.service}) to be ${serviceExpectation}, got undefined`,
+  );
+  return service;
+}
+
+/** The option, else `HANDOVER_VERSION`, else the package's own version when npm runs it. */
+function resolveVersion(options: WorkerOptions, env: Env): string {
+  const npm = env.npm_package_version;
+  return (
+    optionalString('version', options.version, semverPattern, versionExpectation) ??
+    envString(env, settingsEnv.version, semverPattern, versionExpectation) ??
+    (npm !== undefined && semverPattern.test(npm) ? npm : '0.0.0')
+  );
+}
+
+/**
+ * Validates everything but timing and identity, reading `HANDOVER_SERVICE` and
+ * `HANDOVER_VERSION` where the option is absent; throws {@link HandoverOptionError} on the
+ * first problem.
+ */
+export function resolveSettings(options: WorkerOptions, env: Env = {}): WorkerSettings {
   if (typeof options !== 'object' || options === null) {
     throw new HandoverOptionError(
       'HANDOVER_E_INVALID_OPTION',
       `Expected options to be an object, got ${received(options)}`,
     );
   }
-  const identity: unknown = options.identity;
-  expectOption(
-    typeof identity === 'object' && identity !== null,
-    `Expected \`identity\` to be an identity object (use readIdentity() from @handover/identity), got ${received(identity)}`,
-  );
   return {
-    service: requiredString(
-      'service',
-      options.service,
-      serviceNamePattern,
-      '1-64 characters of [A-Za-z0-9_-]',
-    ),
-    id: requiredString(
-      'identity.id',
-      (identity as { id?: unknown }).id,
-      workerIdPattern,
-      '1-128 characters of [A-Za-z0-9_-]',
-    ),
-    version:
-      optionalString(
-        'version',
-        options.version,
-        semverPattern,
-        'a SemVer 2.0 string such as 1.4.2',
-      ) ?? '0.0.0',
+    service: resolveService(options, env),
+    version: resolveVersion(options, env),
     metadata: validateMetadata(options.metadata),
     concurrency: optionalInteger('concurrency', options.concurrency, { min: 1 }) ?? 16,
     signals: validateSignals(options.signals),

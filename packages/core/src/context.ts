@@ -11,6 +11,7 @@ export interface PortContextParts {
   readonly lifecycle: Lifecycle;
   readonly readiness: Readiness;
   readonly snapshot: () => WorkerSnapshot;
+  readonly env: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -50,6 +51,9 @@ class Context implements PortContext {
   }
   get timing(): Worker['timing'] {
     return this.#parts.worker.timing;
+  }
+  get env(): Readonly<Record<string, string | undefined>> {
+    return this.#parts.env;
   }
   get state(): Worker['state'] {
     return this.#parts.lifecycle.state;

@@ -146,9 +146,15 @@ export async function runWarmupHooks(
   clock: Clock,
   overall: AbortSignal,
   logger: Logger,
+  running: (hook: string | undefined) => void = () => {},
 ): Promise<void> {
-  for (const hook of hooks) {
-    await runHook('warm-up', hook, hook.timeoutMs ?? 2_147_483_647, clock, logger, overall);
+  try {
+    for (const hook of hooks) {
+      running(hook.name);
+      await runHook('warm-up', hook, hook.timeoutMs ?? 2_147_483_647, clock, logger, overall);
+    }
+  } finally {
+    running(undefined);
   }
 }
 

@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
 import type { pino as Pino } from 'pino';
+import { HandoverOptionError } from './errors.js';
+import { received } from './received.js';
 
 /** A log method: structured fields first, then the message (pino's argument order). */
 export type LogFn = (fields: Record<string, unknown>, message: string) => void;
@@ -33,7 +35,13 @@ const levels = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'sil
  */
 export function createDefaultLogger(env: Readonly<Record<string, string | undefined>>): Logger {
   const { pino } = createRequire(import.meta.url)('pino') as { pino: typeof Pino };
-  const wanted = env.HANDOVER_LOG_LEVEL?.trim().toLowerCase();
-  const level = wanted && levels.has(wanted) ? wanted : 'info';
+  const wanted = env.HANDOVER_LOG_LEVEL?.trim().toLowerCase() || 'info';
+  if (!levels.has(wanted)) {
+    throw new HandoverOptionError(
+      'HANDOVER_E_INVALID_ENV',
+      `Expected environment variable HANDOVER_LOG_LEVEL to be one of ${[...levels].join(', ')}, got ${received(env.HANDOVER_LOG_LEVEL)}`,
+    );
+  }
+  const level = wanted;
   return pino({ name: 'handover', level }, pino.destination({ dest: 1, sync: true }));
 }

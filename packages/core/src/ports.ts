@@ -34,6 +34,8 @@ export type PortKind = 'broker' | 'server' | 'extension';
  * user would call. Adapters get it in {@link Port.attach}; users never see it.
  */
 export interface PortContext extends WorkerFacts {
+  /** The environment the worker reads its variables from (`process.env` unless given). */
+  readonly env: Readonly<Record<string, string | undefined>>;
   /**
    * Fires the moment the worker begins to stop (a signal, `drain()`, a failure, a stop during
    * warm-up). An adapter that is still opening stops opening and announces nothing.

@@ -19,6 +19,13 @@ export class Readiness {
     return this.#isReadyState() && this.#health.size === 0;
   }
 
+  /** The components reported unhealthy now, with what they said. */
+  waitingFor(): Record<string, string> {
+    return Object.fromEntries(
+      [...this.#health].map(([component, detail]) => [component, detail ?? 'unhealthy']),
+    );
+  }
+
   setHealth(component: string, healthy: boolean, detail?: string): void {
     if (healthy) this.#health.delete(component);
     else this.#health.set(component, detail);

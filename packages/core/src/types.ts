@@ -95,6 +95,12 @@ export interface Worker extends WorkerFacts {
   /** True once the worker has been ready; stays true while it drains (the startup probe). */
   readonly hasBeenReady: boolean;
   /**
+   * What keeps the worker from being ready now, by component: a warm-up hook still running, a
+   * broker it is waiting for (`{ nats: 'connecting to nats://10.0.0.4:4222: ECONNREFUSED' }`).
+   * Empty when nothing does. The probes show it.
+   */
+  waitingFor(): Readonly<Record<string, string>>;
+  /**
    * Fires as soon as the worker begins to stop (a signal, `drain()`, a failure, or a stop
    * during warm-up): a loop that feeds `run()` itself stops taking new work when it fires.
    * `run()` still accepts work until the drain is over, so that work already delivered runs.

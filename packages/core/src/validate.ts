@@ -1,7 +1,7 @@
 import { HandoverOptionError } from './errors.js';
-import { received } from './received.js';
+import { isThenable, received } from './received.js';
 
-export { received };
+export { isThenable, received };
 
 export interface IntegerRange {
   readonly min?: number;
@@ -56,6 +56,25 @@ export function envInteger(
     throw new HandoverOptionError(
       'HANDOVER_E_INVALID_ENV',
       `Expected environment variable ${name} to be ${describeRange(range)}, got ${received(raw)}`,
+    );
+  }
+  return value;
+}
+
+/** Reads a string from an environment variable (trimmed); unset or blank passes as `undefined`. */
+export function envString(
+  env: Readonly<Record<string, string | undefined>>,
+  name: string,
+  pattern: RegExp,
+  expectation: string,
+): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const value = raw.trim();
+  if (!pattern.test(value)) {
+    throw new HandoverOptionError(
+      'HANDOVER_E_INVALID_ENV',
+      `Expected environment variable ${name} to be ${expectation}, got ${received(raw)}`,
     );
   }
   return value;

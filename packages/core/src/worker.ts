@@ -6,6 +6,7 @@ import { TypedEmitter } from './emitter.js';
 import { HandoverError } from './errors.js';
 import { Heartbeat } from './heartbeat.js';
 import { type Hook, type HookFn, type HookOptions, toHook } from './hooks.js';
+import { logIdentity, resolveIdentity } from './identity.js';
 import { newInstanceId } from './instance.js';
 import { Lifecycle } from './lifecycle.js';
 import { createDefaultLogger, type Logger } from './logger.js';
@@ -33,7 +34,7 @@ import { expectOption, received } from './validate.js';
  * await worker.start();
  * ```
  */
-export function createWorker(options: WorkerOptions): Worker {
+export function createWorker(options?: WorkerOptions): Worker {
   return new HandoverWorker(options);
 }
 
@@ -65,24 +66,26 @@ class HandoverWorker implements Worker {
   #timing: Timing | undefined;
   #starting: Promise<void> | undefined;
 
-  constructor(options: WorkerOptions) {
-    this.#settings = resolveSettings(options);
+  constructor(options: WorkerOptions = {}) {
+    this.#env = (options as WorkerOptions | null)?.env ?? process.env;
+    this.#settings = resolveSettings(options, this.#env);
     this.#options = options;
-    this.#env = options.env ?? process.env;
     resolveTiming(options, this.#env, false);
     this.#clock = options.clock ?? systemClock;
     this.#process = options.process ?? process;
+    const resolved = resolveIdentity(options.identity, this.#env, this.#process.pid);
     this.service = this.#settings.service;
-    this.id = this.#settings.id;
+    this.identity = resolved.identity;
+    this.id = this.identity.id;
     this.version = this.#settings.version;
     this.metadata = this.#settings.metadata;
     this.concurrency = this.#settings.concurrency;
-    this.identity = options.identity;
     this.logger = (options.logger ?? createDefaultLogger(this.#env)).child({
       service: this.service,
       id: this.id,
       instance: this.instance,
     });
+    logIdentity(this.logger, resolved);
     this.#events = new TypedEmitter((error, event) =>
       this.logger.error({ err: error, event, state: this.state }, 'event listener threw'),
     );
@@ -137,6 +140,10 @@ class HandoverWorker implements Worker {
     return this.#lifecycle.hasBeenReady;
   }
 
+  waitingFor(): Readonly<Record<string, string>> {
+    return this.#readiness.waitingFor();
+  }
+
   get timing(): Timing {
     return this.#timing ?? resolveTiming(this.#options, this.#env, this.#ports.hasServers);
   }
@@ -174,6 +181,7 @@ class HandoverWorker implements Worker {
         lifecycle: this.#lifecycle,
         readiness: this.#readiness,
         snapshot: () => this.#snapshot(),
+        env: this.#env,
       }),
     );
     return this;
@@ -224,6 +232,7 @@ class HandoverWorker implements Worker {
         hooks: this.#warmups,
         ports: this.#ports,
         stopSignal,
+        readiness: this.#readiness,
       });
     } catch (error) {
       return this.#notReady('warm-up-failed', error);

@@ -6,5 +6,7 @@ export {
   type EndpointOptions,
   type HttpServerPort,
   type ProbePaths,
+  type ServeOptions,
+  serve,
 } from '@handover/http';
 export { handoverMiddleware } from './middleware.js';

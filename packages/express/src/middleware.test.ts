@@ -3,7 +3,7 @@ import { createWorker, type Worker } from '@handover/core';
 import { httpRequest, silentLogger, tryHttpRequest } from '@handover/testkit';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
-import { attachServer } from './index.js';
+import { attachServer, serve } from './index.js';
 import { handoverMiddleware } from './middleware.js';
 
 const silent = silentLogger;
@@ -94,5 +94,47 @@ describe('attachServer', () => {
     await worker.drain();
     const after = await tryHttpRequest({ port });
     expect(after.ok ? after.status : after.code).toBe('ECONNREFUSED');
+  });
+});
+
+describe('serve', () => {
+  const port0 = { port: 0, host: '127.0.0.1' } as const;
+  const portOf = (server: Server): number => {
+    const address = server.address();
+    return typeof address === 'object' && address ? address.port : 0;
+  };
+
+  it('serves the app with the probes ahead of it, in one call: a catch-all route cannot shadow them', async () => {
+    const worker = newWorker();
+    const app = express();
+    let inflight = 0;
+    app.use((_req, res) => {
+      inflight = worker.inflight;
+      res.send('catch-all');
+    });
+    const { server } = await serve(worker, app, port0);
+    servers.push(server);
+    const port = portOf(server);
+    expect((await httpRequest({ port, path: '/readyz' })).status).toBe(503);
+    await worker.start();
+    expect((await httpRequest({ port, path: '/readyz' })).status).toBe(200);
+    expect((await httpRequest({ port, path: '/anything' })).body).toBe('catch-all');
+    expect(inflight).toBe(1);
+    await worker.drain();
+    const after = await tryHttpRequest({ port });
+    expect(after.ok ? after.status : after.code).toBe('ECONNREFUSED');
+  });
+
+  it('rejects with HANDOVER_E_LISTEN when the port is taken, and refuses bad options', async () => {
+    const first = await serve(newWorker(), express(), port0);
+    servers.push(first.server);
+    const error = await serve(newWorker(), express(), {
+      ...port0,
+      port: portOf(first.server),
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'HANDOVER_E_LISTEN' });
+    await expect(serve(newWorker(), express(), { port: 70_000 })).rejects.toMatchObject({
+      code: 'HANDOVER_E_INVALID_OPTION',
+    });
   });
 });

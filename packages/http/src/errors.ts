@@ -10,7 +10,7 @@ export const httpErrorCodes = [
   'HANDOVER_E_SERVER_CLOSING',
   'HANDOVER_E_NOT_ATTACHED',
   'HANDOVER_E_ALREADY_ATTACHED',
-  'HANDOVER_E_PROBE_SERVER_LISTEN',
+  'HANDOVER_E_LISTEN',
 ] as const;
 
 /** A stable error code of {@link HandoverHttpError} (invalid options are `HandoverOptionError`s). */

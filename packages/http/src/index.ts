@@ -15,5 +15,6 @@ export {
 export { HandoverHttpError, type HttpErrorCode, httpErrorCodes } from './errors.js';
 export { type ProbeServer, type ProbeServerOptions, startProbeServer } from './probe-server.js';
 export { closingSignal } from './request-tracking.js';
+export { type ServeOptions, serve } from './serve.js';
 export type { AttachServerOptions } from './server-options.js';
 export type { HttpServerPort } from './server-port.js';

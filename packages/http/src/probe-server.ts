@@ -3,7 +3,7 @@ import type { Worker } from '@handover/core';
 import { jsonAnswer, writeAnswer } from './answer.js';
 import type { EndpointOptions } from './endpoint-options.js';
 import { createProbeHandler } from './endpoints.js';
-import { HandoverHttpError } from './errors.js';
+import { listen } from './listen.js';
 import { expectOption, isRecord, optionalInteger } from './validate.js';
 
 /** Options of {@link startProbeServer}: where it listens, plus the endpoint options. */
@@ -30,7 +30,7 @@ export interface ProbeServer {
  * probes it then) and closes once the worker has stopped. Start it before `worker.start()` so
  * that `/startupz` and `/readyz` answer 503 during warm-up.
  *
- * @throws `HANDOVER_E_INVALID_OPTION` for a bad option, `HANDOVER_E_PROBE_SERVER_LISTEN` when
+ * @throws `HANDOVER_E_INVALID_OPTION` for a bad option, `HANDOVER_E_LISTEN` when
  * it cannot listen (port in use, address not available).
  *
  * @example
@@ -58,23 +58,7 @@ export async function startProbeServer(
   const server = createServer((req, res) => {
     if (!probes(req, res)) writeAnswer(req, res, notFound);
   });
-  await new Promise<void>((resolve, reject) => {
-    // Only for the listen: an error listener left behind would swallow the server's later
-    // errors (they would no longer crash the process, and nobody would hear of them).
-    const onError = (error: Error): void =>
-      reject(
-        new HandoverHttpError(
-          'HANDOVER_E_PROBE_SERVER_LISTEN',
-          `the probe server could not listen on ${host ?? '*'}:${port}: ${error.message}`,
-          { cause: error },
-        ),
-      );
-    server.once('error', onError);
-    server.listen({ port, host }, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
+  await listen(server, port, host, 'the probe server');
   const close = (): Promise<void> =>
     new Promise((resolve) => {
       server.close(() => resolve());

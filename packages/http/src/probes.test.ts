@@ -1,5 +1,5 @@
 import type { Worker } from '@handover/core';
-import { holdTask, httpRequest } from '@handover/testkit';
+import { holdTask, httpRequest, waitFor } from '@handover/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, listen, testWorker } from '../test/helpers.js';
 import { createProbeHandler } from './endpoints.js';
@@ -8,7 +8,7 @@ import { probePasses } from './probes.js';
 afterEach(cleanup);
 
 const as = (state: string, ready: boolean, hasBeenReady: boolean) =>
-  ({ state, ready, hasBeenReady }) as unknown as Worker;
+  ({ state, ready, hasBeenReady, waitingFor: () => ({}) }) as unknown as Worker;
 
 describe('probePasses', () => {
   it.each([
@@ -56,6 +56,27 @@ describe('createProbeHandler', () => {
     const after = await httpRequest({ port, path: '/readyz' });
     expect(after.status).toBe(200);
     expect(JSON.parse(after.body)).toMatchObject({ status: 'pass', state: 'ready', ready: true });
+  });
+
+  it('says what a warming worker waits for: the warm-up hook running now', async () => {
+    const { worker, port } = await serve();
+    let release!: () => void;
+    worker.warmup('cache', () => new Promise<void>((resolve) => (release = resolve)));
+    const started = worker.start();
+    const during = await waitFor(async () => {
+      const answer = await httpRequest({ port, path: '/startupz' });
+      return JSON.parse(answer.body).state === 'warming' ? answer : undefined;
+    });
+    expect(during.status).toBe(503);
+    expect(JSON.parse(during.body)).toMatchObject({
+      state: 'warming',
+      waitingFor: { 'warm-up': 'running warm-up hook "cache"' },
+    });
+    release();
+    await started;
+    expect(
+      JSON.parse((await httpRequest({ port, path: '/readyz' })).body).waitingFor,
+    ).toBeUndefined();
   });
 
   it('turns /readyz 503 with the reason while draining, and keeps /livez and /healthz 200', async () => {

@@ -36,6 +36,7 @@ export function probeAnswer(
     );
   }
   const pass = probePasses(worker, probe);
+  const waitingFor = worker.waitingFor();
   return jsonAnswer(pass ? 200 : 503, {
     probe,
     status: pass ? 'pass' : 'fail',
@@ -43,5 +44,7 @@ export function probeAnswer(
     ready: worker.ready,
     hasBeenReady: worker.hasBeenReady,
     ...(reason === undefined ? {} : { reason }),
+    // What the worker is waiting for (a warm-up hook, a broker it cannot reach yet).
+    ...(Object.keys(waitingFor).length === 0 ? {} : { waitingFor }),
   });
 }

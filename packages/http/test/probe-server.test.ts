@@ -54,13 +54,13 @@ describe('startProbeServer', () => {
     );
   });
 
-  it('fails with HANDOVER_E_PROBE_SERVER_LISTEN when the port is taken', async () => {
+  it('fails with HANDOVER_E_LISTEN when the port is taken', async () => {
     const { worker } = testWorker();
     const first = await startProbeServer(worker, { port: 0, host: '127.0.0.1' });
     const error = await startProbeServer(worker, { port: first.port, host: '127.0.0.1' }).catch(
       (e: unknown) => e,
     );
-    expect(isHandoverError(error, 'HANDOVER_E_PROBE_SERVER_LISTEN')).toBe(true);
+    expect(isHandoverError(error, 'HANDOVER_E_LISTEN')).toBe(true);
     expect((error as Error).message).toContain(`:${first.port}`);
     expect((error as Error).cause).toMatchObject({ code: 'EADDRINUSE' });
   });

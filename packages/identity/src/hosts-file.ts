@@ -8,7 +8,12 @@ const chunkBytes = 64 * 1024;
 
 /** The text of a hosts file, or why it could not be read (then the host is treated as plain). */
 export type HostsText =
-  | { readonly readable: true; readonly text: string }
+  | {
+      readonly readable: true;
+      readonly text: string;
+      /** 1-based numbers of lines whose content (before any `#`) is not UTF-8: left out. */
+      readonly undecodableLines: readonly number[];
+    }
   | { readonly readable: false; readonly reason: string };
 
 interface Capped {
@@ -45,9 +50,15 @@ function* readCapped(path: string): Program<Capped> {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const newline = 0x0a;
+const hash = 0x23;
 
-function decode(path: string, bytes: Uint8Array): string {
-  // NUL is valid UTF-8, so the decoder alone would let a binary file through.
+/**
+ * Decodes the file line by line, as glibc reads it: a comment may hold any bytes (a Latin-1
+ * `é` written by an old editor), and a line whose content is not UTF-8 is left out (and
+ * reported), not the whole file. A NUL byte means the file is not text at all.
+ */
+function decode(path: string, bytes: Uint8Array): { text: string; undecodableLines: number[] } {
   const nul = bytes.indexOf(0);
   if (nul !== -1) {
     throw new IdentityError(
@@ -55,15 +66,23 @@ function decode(path: string, bytes: Uint8Array): string {
       `Expected hosts file ${path} to be UTF-8 text, got a NUL byte at offset ${nul}`,
     );
   }
-  try {
-    return utf8.decode(bytes);
-  } catch (error) {
-    throw new IdentityError(
-      'HANDOVER_E_HOSTS_BINARY',
-      `Expected hosts file ${path} to be UTF-8 text, got bytes that are not valid UTF-8`,
-      { cause: error },
-    );
+  const lines: string[] = [];
+  const undecodableLines: number[] = [];
+  for (let start = 0; start <= bytes.length; ) {
+    const found = bytes.indexOf(newline, start);
+    const end = found === -1 ? bytes.length : found;
+    const comment = bytes.subarray(start, end).indexOf(hash);
+    // `#` is one byte in UTF-8 and never part of a longer sequence: what follows it is a comment.
+    const content = bytes.subarray(start, comment === -1 ? end : start + comment);
+    try {
+      lines.push(utf8.decode(content));
+    } catch {
+      lines.push('');
+      undecodableLines.push(lines.length);
+    }
+    start = end + 1;
   }
+  return { text: lines.join('\n'), undecodableLines };
 }
 
 function describeFailure(error: unknown): string {
@@ -94,5 +113,5 @@ export function* readHostsText(path: string): Program<HostsText> {
       `Expected hosts file ${path} to be at most ${maxHostsBytes} bytes (1 MiB), got ${got}`,
     );
   }
-  return { readable: true, text: decode(path, capped.bytes) };
+  return { readable: true, ...decode(path, capped.bytes) };
 }

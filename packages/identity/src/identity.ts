@@ -60,7 +60,9 @@ function* lookUp({ hostsPath, hostname, warn }: Settings): Program<HostMatch> {
     });
     return { addresses: [], aliases: [] };
   }
-  const { entries, ignoredLines } = scanHosts(hosts.text);
+  const scan = scanHosts(hosts.text);
+  const { entries } = scan;
+  const ignoredLines = [...scan.ignoredLines, ...hosts.undecodableLines].sort((a, b) => a - b);
   if (ignoredLines.length > 0) {
     const listed = ignoredLines.slice(0, maxLinesListed).join(', ');
     const more =
@@ -69,7 +71,7 @@ function* lookUp({ hostsPath, hostname, warn }: Settings): Program<HostMatch> {
         : '';
     warn({
       code: 'HANDOVER_W_HOSTS_LINE',
-      message: `Ignored ${ignoredLines.length} line(s) of hosts file ${hostsPath} that are not "<IP address> <name>...": line ${listed}${more}`,
+      message: `Ignored ${ignoredLines.length} line(s) of hosts file ${hostsPath} that are not "<IP address> <name>..." in UTF-8: line ${listed}${more}`,
     });
   }
   return findHost(entries, hostname);

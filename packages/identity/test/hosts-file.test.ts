@@ -15,7 +15,19 @@ beforeAll(() => {
   writeFileSync(path('limit.hosts'), line + padding);
   writeFileSync(path('over.hosts'), `${line}${padding}#`);
   writeFileSync(path('nul.hosts'), Buffer.from('10.0.0.5 bin\0ary\n'));
-  writeFileSync(path('latin1.hosts'), Buffer.from([...Buffer.from('10.0.0.5 w'), 0xf6, 0x0a]));
+  // Latin-1 `é` (0xe9) in a comment, and a line whose names are not UTF-8.
+  writeFileSync(
+    path('latin1.hosts'),
+    Buffer.concat([
+      Buffer.from('# Caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('\n10.0.0.5 w # r'),
+      Buffer.from([0xe9]),
+      Buffer.from('sum\n10.0.0.6 bad'),
+      Buffer.from([0xf6]),
+      Buffer.from('\n'),
+    ]),
+  );
   writeFileSync(path('bom.hosts'), '\ufeff10.0.0.5 bommed\n');
   writeFileSync(path('garbage.hosts'), `${'garbage\n'.repeat(12)}10.0.0.5 g\n`);
   writeFileSync(path('locked.hosts'), '10.0.0.5 locked\n');
@@ -58,12 +70,15 @@ describe.each(readers)('%s', (_name, read) => {
     );
   });
 
-  it('throws HANDOVER_E_HOSTS_BINARY for invalid UTF-8 and keeps the decoder error', async () => {
-    const error = await failure(() => read(recording({ hostsPath: path('latin1.hosts') }).options));
-    expect(error.code).toBe('HANDOVER_E_HOSTS_BINARY');
-    expect(error.name).toBe('IdentityError');
-    expect(error.message).toContain('got bytes that are not valid UTF-8');
-    expect(error.cause).toBeInstanceOf(TypeError);
+  it('reads a file with bytes that are not UTF-8 as glibc does: comments pass, such lines are left out with a warning', async () => {
+    const { options, warnings } = recording({ hostsPath: path('latin1.hosts'), hostname: 'w' });
+    expect(await read(options)).toMatchObject({ id: 'w', addresses: ['10.0.0.5'] });
+    expect(warnings).toEqual([
+      {
+        code: 'HANDOVER_W_HOSTS_LINE',
+        message: `Ignored 1 line(s) of hosts file ${path('latin1.hosts')} that are not "<IP address> <name>..." in UTF-8: line 3`,
+      },
+    ]);
   });
 
   it('lists the first 10 ignored lines and counts the rest', async () => {
@@ -72,7 +87,7 @@ describe.each(readers)('%s', (_name, read) => {
     expect(warnings).toEqual([
       {
         code: 'HANDOVER_W_HOSTS_LINE',
-        message: `Ignored 12 line(s) of hosts file ${path('garbage.hosts')} that are not "<IP address> <name>...": line 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 2 more`,
+        message: `Ignored 12 line(s) of hosts file ${path('garbage.hosts')} that are not "<IP address> <name>..." in UTF-8: line 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 2 more`,
       },
     ]);
   });

@@ -90,7 +90,7 @@ describe.each(readers)('%s', (_name, read) => {
     expect(warnings).toEqual([
       {
         code: 'HANDOVER_W_HOSTS_LINE',
-        message: `Ignored 3 line(s) of hosts file ${fixture('malformed')} that are not "<IP address> <name>...": line 3, 4, 7`,
+        message: `Ignored 3 line(s) of hosts file ${fixture('malformed')} that are not "<IP address> <name>..." in UTF-8: line 3, 4, 7`,
       },
     ]);
   });

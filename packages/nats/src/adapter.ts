@@ -9,7 +9,7 @@ import {
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type Codec, jsonCodec } from './codec.js';
-import { checkServer, openConnection, serverAtLeast } from './connection.js';
+import { checkServer, openConnection, resolveServers, serverAtLeast } from './connection.js';
 import { type Intake, RequestIntake } from './intake.js';
 import { JetStreamIntake } from './jetstream-intake.js';
 import { type ConsumerFacts, type ConsumerPlan, ensureConsumer } from './jetstream-setup.js';
@@ -34,8 +34,8 @@ export interface NatsBroker extends Port {
  * registry entry and publishes `ready`; on drain it announces `draining`, stops intake first,
  * and deregisters once the worker's work is done. Attach it with `worker.use(natsBroker(...))`.
  */
-export function natsBroker<In = unknown, Out = unknown>(
-  options: NatsBrokerOptions<In, Out> = {},
+export function natsBroker<In = unknown, Out = unknown, Job = In>(
+  options: NatsBrokerOptions<In, Out, Job> = {},
 ): NatsBroker {
   validateBrokerOptions(options as NatsBrokerOptions);
   return new NatsAdapter(options as NatsBrokerOptions);
@@ -76,6 +76,8 @@ class NatsAdapter implements NatsBroker {
         'a fresh adapter for each worker (attach each one once)',
       );
     }
+    // A bad NATS_URL is a configuration error: say so at `worker.use()`, not at start.
+    if (this.#options.nc === undefined) resolveServers(this.#options, context.env);
     this.#attached = {
       context,
       logger: context.logger.child({ adapter: 'nats' }),
@@ -87,12 +89,13 @@ class NatsAdapter implements NatsBroker {
     const { context, logger, names } = this.#use();
     const nc =
       this.#options.nc ??
-      (await openConnection(
-        this.#options,
-        `handover:${context.service}:${context.id}`,
-        signal,
+      (await openConnection(this.#options, signal, {
+        name: `handover:${context.service}:${context.id}`,
         logger,
-      ));
+        env: context.env,
+        waiting: (detail) => context.setHealth('nats', false, detail),
+      }));
+    context.setHealth('nats', true);
     this.#nc = nc;
     const js = this.#options.jetstream;
     checkServer(nc, (this.#options.registry ?? true) || js !== undefined, logger);

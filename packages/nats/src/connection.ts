@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { describeError, type Logger } from '@handover/core';
+import { describeError, isHandoverError, type Logger } from '@handover/core';
 import {
   AuthorizationError,
   type ConnectionOptions,
@@ -9,21 +9,30 @@ import {
   UserAuthenticationExpiredError,
 } from '@nats-io/transport-node';
 import { NatsAdapterError } from './errors.js';
+import { parseServers, serversEnv } from './servers.js';
 import { invalidOption } from './validate.js';
 
 /** How the adapter reaches NATS. Every nats.js option passes through untouched. */
 export interface ConnectionSettings {
+  /**
+   * The NATS server(s): a URL, a comma-separated list of URLs (as `NATS_URL` is written for the
+   * Go client and the `nats` CLI), or an array. nats.js tries them in random order and learns
+   * the rest of a cluster from the server it reaches. Credentials in the URLs
+   * (`nats://user:pass@host`) apply to the whole list.
+   * @default `connection.servers`, else env `NATS_URL`, else `nats://127.0.0.1:4222`
+   */
+  readonly servers?: string | readonly string[] | undefined;
   /**
    * nats.js connection options: `servers`, `token`, `user`/`pass`, `authenticator` (nkey,
    * JWT), `tls`, `name`, ... Credentials in server URLs (`nats://user:pass@host`) are moved
    * into `user`/`pass` (`token` without a colon). Handover waits for a broker that is down at
    * start (logging why each attempt failed) and sets `maxReconnectAttempts: -1` unless you set
    * it: a worker reconnects forever. Nothing of these options is ever logged.
-   * @default { servers: '127.0.0.1:4222' }
+   * @default {}
    */
-  readonly connection?: ConnectionOptions;
+  readonly connection?: ConnectionOptions | undefined;
   /** Path of a `.creds` file (JWT + nkey seed), read once at connect. */
-  readonly credsFile?: string;
+  readonly credsFile?: string | undefined;
 }
 
 /**
@@ -101,31 +110,65 @@ function serverList(options: ConnectionOptions): string[] {
   return (Array.isArray(servers) ? servers : [servers]).map(redactServer);
 }
 
+/**
+ * The server list: the `servers` option, else `connection.servers`, else `NATS_URL`, else
+ * nats.js's default (`127.0.0.1:4222`).
+ */
+export function resolveServers(
+  settings: ConnectionSettings,
+  env: Readonly<Record<string, string | undefined>>,
+): string[] | undefined {
+  if (settings.servers !== undefined) return parseServers(settings.servers, 'option');
+  const own = settings.connection?.servers;
+  if (own !== undefined) return parseServers(own, 'option');
+  const fromEnv = env[serversEnv];
+  return fromEnv === undefined || fromEnv.trim() === '' ? undefined : parseServers(fromEnv, 'env');
+}
+
 /** How often a failed first connection is logged: the first failure, then every 30 s. */
 const logEveryMs = 30_000;
+
+/** What {@link openConnection} needs besides the settings. */
+export interface ConnectContext {
+  /** The connection's name, as the server shows it. */
+  readonly name: string;
+  readonly logger: Logger;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Told why the worker is still waiting, after each failed attempt. */
+  readonly waiting: (detail: string) => void;
+}
 
 /**
  * Connects, retrying (every `reconnectTimeWait`, default 2 s) while the broker is down, until
  * `signal` fires. Unlike nats.js's `waitOnFirstConnect`, every retry's reason (refused, TLS,
- * timeout) is logged, and an authorization failure ends the wait at once: it will not fix itself.
- * A connection that completes after the abort is closed.
+ * timeout) is logged and reported, and an authorization failure ends the wait at once: it will
+ * not fix itself. When `signal` fires because the worker's `connectTimeoutMs` ran out, the wait
+ * ends with `HANDOVER_E_NATS_CONNECT` naming the servers (redacted) and the last error. A
+ * connection that completes after the abort is closed.
  */
 export async function openConnection(
   settings: ConnectionSettings,
-  name: string,
   signal: AbortSignal,
-  logger: Logger,
+  { name, logger, env, waiting }: ConnectContext,
 ): Promise<NatsConnection> {
-  const options = credentialsFromUrls({ name, maxReconnectAttempts: -1, ...settings.connection });
+  const servers = resolveServers(settings, env);
+  const options = credentialsFromUrls({
+    name,
+    maxReconnectAttempts: -1,
+    ...settings.connection,
+    ...(servers === undefined ? {} : { servers }),
+  });
   if (settings.credsFile !== undefined) options.authenticator = readCreds(settings.credsFile);
-  logger.info({ servers: serverList(options) }, 'connecting to NATS');
+  const shown = serverList(options);
+  logger.info({ servers: shown }, 'connecting to NATS');
   let loggedAt = Number.NEGATIVE_INFINITY;
+  let last = 'no attempt finished';
   for (let attempt = 1; ; attempt++) {
-    signal.throwIfAborted();
+    if (signal.aborted) throw gaveUp(signal.reason, shown, last);
     try {
       return await abortable(connect({ ...options, waitOnFirstConnect: false }), signal);
     } catch (error) {
-      if (signal.aborted) throw signal.reason;
+      if (signal.aborted) throw gaveUp(signal.reason, shown, last);
       if (error instanceof AuthorizationError || error instanceof UserAuthenticationExpiredError) {
         throw new NatsAdapterError(
           'HANDOVER_E_NATS_CONNECT',
@@ -135,16 +178,28 @@ export async function openConnection(
           },
         );
       }
+      last = describeError(error);
+      waiting(`connecting to ${shown.join(',')}: ${last} (attempt ${attempt})`);
       if (Date.now() - loggedAt >= logEveryMs) {
         loggedAt = Date.now();
         logger.warn(
-          { attempt, error: describeError(error) },
-          'cannot connect to NATS yet; retrying',
+          { attempt, error: last, servers: shown },
+          'cannot connect to NATS yet; retrying (set HANDOVER_CONNECT_TIMEOUT_MS to bound the wait)',
         );
       }
     }
     await sleep(options.reconnectTimeWait ?? 2000, signal);
   }
+}
+
+/** The error for a wait that ended: a connect timeout says what it waited for, a stop is kept. */
+function gaveUp(reason: unknown, servers: readonly string[], last: string): unknown {
+  if (!isHandoverError(reason, 'HANDOVER_E_CONNECT_TIMEOUT')) return reason;
+  return new NatsAdapterError(
+    'HANDOVER_E_NATS_CONNECT',
+    `cannot connect to NATS at ${servers.join(',')}: ${reason.message}; last error: ${last}`,
+    { cause: reason },
+  );
 }
 
 function readCreds(path: string): ReturnType<typeof credsAuthenticator> {

@@ -1,5 +1,6 @@
 import { checkPrefix, defaultPrefix } from './names.js';
 import type { JetStreamIntakeOptions, NatsBrokerOptions } from './options.js';
+import { parseServers } from './servers.js';
 import { invalidOption, optionalBackoff, optionalInteger } from './validate.js';
 
 /** Validates the options of `natsBroker()`; throws `HANDOVER_E_INVALID_OPTION` on the first problem. */
@@ -13,6 +14,7 @@ export function validateBrokerOptions(options: NatsBrokerOptions): void {
     throw invalidOption('handler', options.handler, 'a function');
   }
   optionalInteger('maxPayloadBytes', options.maxPayloadBytes, 1);
+  if (options.servers !== undefined) parseServers(options.servers, 'option');
   const types: [keyof NatsBrokerOptions, string, string][] = [
     ['registry', 'boolean', 'a boolean'],
     ['description', 'string', 'a string'],

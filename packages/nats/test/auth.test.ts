@@ -194,7 +194,11 @@ describe('a TLS connection', () => {
         HANDOVER_WORKER_ID: 'tls-bad',
       },
     });
-    const warning = await child.waitForLog(msg('cannot connect to NATS yet; retrying'));
+    const warning = await child.waitForLog(
+      msg(
+        'cannot connect to NATS yet; retrying (set HANDOVER_CONNECT_TIMEOUT_MS to bound the wait)',
+      ),
+    );
     expect(String(warning.error)).toMatch(/certificate/i);
     expect(child.logs.some(msg('ready'))).toBe(false);
     child.signal('SIGTERM');
