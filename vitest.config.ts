@@ -20,6 +20,11 @@ const project = (name: string, extra: Record<string, unknown> = {}) => ({
   test: { name, root: `packages/${name}`, ...extra },
 });
 
+// Heavy scenarios (npm installs, load balancers at rate, clusters, Docker) run once per CI run,
+// on Node 20; `HANDOVER_TEST_SCOPE=light` (the other Node versions) leaves them out.
+const light = process.env.HANDOVER_TEST_SCOPE === 'light';
+const heavyProjects = new Set(['consumer']);
+
 export default defineConfig({
   resolve: { alias },
   test: {
@@ -27,9 +32,21 @@ export default defineConfig({
       ...['core', 'identity', 'testkit', 'nats', 'http', 'express', 'fastify'].map((name) =>
         project(name),
       ),
-      // Checks across packages (docs against code).
-      { extends: true as const, test: { name: 'repo', root: '.', include: ['test/**/*.test.ts'] } },
-    ],
+      // Checks across packages (docs against code, examples, the demo).
+      { extends: true as const, test: { name: 'repo', root: '.', include: ['test/*.test.ts'] } },
+      // The packed packages installed with npm into a fresh project: heavy (npm install), run
+      // once per CI run, on Node 20.
+      {
+        extends: true as const,
+        test: {
+          name: 'consumer',
+          root: 'test/consumer',
+          include: ['*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 300_000,
+        },
+      },
+    ].filter((p) => !(light && heavyProjects.has(p.test.name))),
     passWithNoTests: true,
     // Kills what a test file left running (a failed test's child processes).
     setupFiles: [fileURLToPath(new URL('./packages/testkit/src/reap.ts', import.meta.url))],

@@ -1,9 +1,9 @@
-// An Express 5 app in a Handover worker: probes, request tracking, graceful close. With
-// NATS_URL set it also registers in the service registry (its entry carries its `http` URL).
-// Environment: PORT (3000), HANDOVER_SERVICE (web), HANDOVER_VERSION, WARMUP_MS, REQUEST_MS.
+// An Express 5 app in a Handover worker: probes, request tracking, graceful close, in one call
+// (serve). With NATS_URL set it also registers in the service registry (its entry carries its
+// `http` URL). Environment: PORT (3000), HANDOVER_SERVICE (web), HANDOVER_VERSION, and the
+// simulation knobs WARMUP_MS and REQUEST_MS. The worker's identity comes from /etc/hosts.
 import { createWorker } from '@handover/core';
-import { attachServer, closingSignal, handoverMiddleware } from '@handover/express';
-import { readIdentity } from '@handover/identity';
+import { closingSignal, serve } from '@handover/express';
 import { natsBroker } from '@handover/nats';
 import express from 'express';
 
@@ -17,16 +17,12 @@ const sleep = (ms, signal) =>
     });
   });
 
-const worker = createWorker({
-  service: env.HANDOVER_SERVICE ?? 'web',
-  version: env.HANDOVER_VERSION ?? '0.0.0',
-  identity: await readIdentity(),
-});
+// HANDOVER_SERVICE, when set, wins over the default given here.
+const worker = createWorker({ service: env.HANDOVER_SERVICE ?? 'web' });
 worker.warmup('simulated warm-up', (signal) => sleep(Number(env.WARMUP_MS ?? 0), signal));
-if (env.NATS_URL) worker.use(natsBroker({ connection: { servers: env.NATS_URL } }));
+if (env.NATS_URL) worker.use(natsBroker());
 
 const app = express();
-app.use(handoverMiddleware(worker)); // /livez /readyz /startupz /healthz, before the routes
 app.get('/hello', async (_req, res) => {
   await sleep(Number(env.REQUEST_MS ?? 0));
   res.json({ hello: 'world', worker: worker.id, version: worker.version });
@@ -41,8 +37,7 @@ app.get('/events', (req, res) => {
   });
 });
 
-const server = app.listen(Number(env.PORT ?? 3000), () => {
-  worker.logger.info({ port: server.address().port }, 'listening');
-});
-attachServer(worker, server); // before start(): every request counts, close is graceful
+// /livez /readyz /startupz /healthz ahead of the routes; every request counts; graceful close.
+const { server } = await serve(worker, app, { port: Number(env.PORT ?? 3000) });
+worker.logger.info({ port: server.address().port }, 'listening');
 await worker.start();

@@ -1,10 +1,10 @@
 // A Fastify 5 app in a Handover worker: the plugin adds the probes, tracks requests and closes
-// gracefully (fastify.close() and its onClose hooks run once every request is done). With
-// NATS_URL set it also registers in the service registry (its entry carries its `http` URL).
-// Environment: PORT (3000), HANDOVER_SERVICE (web), HANDOVER_VERSION, WARMUP_MS, REQUEST_MS.
+// gracefully (fastify.close() and its onClose hooks run once the work of every intake is done).
+// With NATS_URL set it also registers in the service registry (its entry carries its `http`
+// URL). Environment: PORT (3000), HANDOVER_SERVICE (web), HANDOVER_VERSION, and the simulation
+// knobs WARMUP_MS and REQUEST_MS. The worker's identity comes from /etc/hosts.
 import { createWorker } from '@handover/core';
 import { closingSignal, handoverFastify } from '@handover/fastify';
-import { readIdentity } from '@handover/identity';
 import { natsBroker } from '@handover/nats';
 import Fastify from 'fastify';
 
@@ -18,15 +18,13 @@ const sleep = (ms, signal) =>
     });
   });
 
-const worker = createWorker({
-  service: env.HANDOVER_SERVICE ?? 'web',
-  version: env.HANDOVER_VERSION ?? '0.0.0',
-  identity: await readIdentity(),
-});
+// One logger for Fastify and Handover, so that their lines come out in order.
+const app = Fastify({ logger: { level: env.HANDOVER_LOG_LEVEL ?? 'info' } });
+// HANDOVER_SERVICE, when set, wins over the default given here.
+const worker = createWorker({ service: env.HANDOVER_SERVICE ?? 'web', logger: app.log });
 worker.warmup('simulated warm-up', (signal) => sleep(Number(env.WARMUP_MS ?? 0), signal));
-if (env.NATS_URL) worker.use(natsBroker({ connection: { servers: env.NATS_URL } }));
+if (env.NATS_URL) worker.use(natsBroker());
 
-const app = Fastify();
 await app.register(handoverFastify, { worker });
 app.addHook('onClose', async () =>
   worker.logger.info({}, 'fastify onClose: pools would close here'),

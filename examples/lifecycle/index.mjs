@@ -1,7 +1,6 @@
 // One worker's lifecycle, start to exit: warm up, take work, receive SIGTERM with work in
 // flight, finish it, run shutdown hooks, exit 0. Run with `node index.mjs` after `pnpm build`.
 import { createWorker } from '@handover/core';
-import { readIdentity } from '@handover/identity';
 
 const started = Date.now();
 const at = () => `${String(Date.now() - started).padStart(5)} ms`;
@@ -16,7 +15,6 @@ const sleep = (ms, signal) =>
 
 const worker = createWorker({
   service: 'example',
-  identity: await readIdentity(),
   version: '1.0.0',
   gracePeriodMs: 5000,
   logger: {

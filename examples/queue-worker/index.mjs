@@ -3,7 +3,6 @@
 // warm-up and TASK_MS of simulated work per task. Configured by environment; see README.md.
 import { createWorker } from '@handover/core';
 import { startProbeServer } from '@handover/http';
-import { readIdentity } from '@handover/identity';
 import { natsBroker } from '@handover/nats';
 
 const env = process.env;
@@ -31,11 +30,9 @@ const work = (duration, signal) =>
     });
   });
 
-const worker = createWorker({
-  service,
-  version: env.HANDOVER_VERSION ?? '0.0.0',
-  identity: await readIdentity(), // HANDOVER_WORKER_ID overrides the host name
-});
+// Identity from /etc/hosts (HANDOVER_WORKER_ID overrides the id), version from
+// HANDOVER_VERSION, NATS servers from NATS_URL: all read by the worker itself.
+const worker = createWorker({ service });
 
 worker.warmup('simulated warm-up', (signal) => work(warmupMs, signal));
 /** The same work for a request and a job: TASK_MS, then the echo. */
@@ -46,7 +43,6 @@ const handle = async (payload, { signal }) => {
 
 worker.use(
   natsBroker({
-    connection: { servers: env.NATS_URL ?? 'nats://127.0.0.1:4222' },
     ...(intake === 'jetstream' ? {} : { handler: handle }),
     ...(intake === 'request'
       ? {}

@@ -51,7 +51,7 @@ const ranges: Record<keyof typeof timingEnv, IntegerRange> = {
   connectTimeoutMs: { min: 1, max: maxMs, unit: 'ms' },
 };
 
-/** Defaults of DESIGN.md's timing table. */
+/** Defaults of the timing table in docs/lifecycle.md. */
 export const timingDefaults = {
   gracePeriodMs: { kubernetes: 28_000, other: 9_000 },
   drainDelayMs: { httpOnKubernetes: 5_000, other: 0 },

@@ -44,7 +44,7 @@ export function signalExitCode(signal: string): number {
   return number === undefined ? 1 : 128 + number;
 }
 
-/** What a handled signal does: the policy of DESIGN.md ("Timing budget"). */
+/** What a handled signal does: the policy of docs/lifecycle.md ("Signals and exit codes"). */
 export type SignalAction = 'drain' | 'exit-now' | 'ignore';
 
 /**

@@ -1,7 +1,7 @@
 import { HandoverError } from './errors.js';
 
 /**
- * The lifecycle of a worker (DESIGN.md):
+ * The lifecycle of a worker (docs/lifecycle.md):
  *
  * ```
  * created ─start()─▶ warming ─warm-up ok─▶ ready ─signal / drain()─▶ draining ─▶ stopped

@@ -18,7 +18,7 @@ export interface StopFacts extends ShutdownOutcome {
 }
 
 /**
- * The outcome of a stop and its exit code (DESIGN.md): 0 for a clean stop (or 128 + signal
+ * The outcome of a stop and its exit code (docs/lifecycle.md): 0 for a clean stop (or 128 + signal
  * number with `exitCodeFromSignal`), 1 when anything was not clean (a failure, a forced exit,
  * work cut off, a failed shutdown hook), never 0 after a failure.
  */

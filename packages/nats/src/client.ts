@@ -99,7 +99,7 @@ function retryable(error: unknown): string | undefined {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A client for the workers of one service (the controller side of PROTOCOL.md). */
+/** A client for the workers of one service (the controller side of docs/protocol.md). */
 export function createTaskClient(nc: NatsConnection, options: TaskClientOptions): TaskClient {
   if (typeof options?.service !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(options.service)) {
     throw invalidOption('service', options?.service, '1-64 characters of [A-Za-z0-9_-]');

@@ -58,7 +58,7 @@ function parseDeadline(value: string | undefined): number | undefined | typeof b
 }
 
 /**
- * Request/reply intake (PROTOCOL.md, "Tasks, request/reply intake"): a queue subscription on
+ * Request/reply intake (docs/protocol.md, "Tasks, request/reply intake"): a queue subscription on
  * `<prefix>.<svc>.tasks`; every request runs through the worker's queue and is answered once,
  * with the result or a service error (400, 413, 500, 503, 504).
  */

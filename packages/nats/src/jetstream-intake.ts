@@ -64,7 +64,7 @@ interface Held {
 }
 
 /**
- * JetStream intake (PROTOCOL.md, "Tasks, JetStream intake"): pulls from a durable pull consumer
+ * JetStream intake (docs/protocol.md, "Tasks, JetStream intake"): pulls from a durable pull consumer
  * no more messages than the worker has free slots, acks on success, naks with backoff on
  * failure, terms what can never succeed. Stopping pulls nothing more and naks at once what was
  * fetched but not started.

@@ -7,7 +7,7 @@ const prefixPattern = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 /** The default subject prefix. */
 export const defaultPrefix = 'handover';
 
-/** Schema tags of the JSON documents (PROTOCOL.md). */
+/** Schema tags of the JSON documents (docs/protocol.md). */
 export const schemas = {
   worker: 'handover.worker.v1',
   event: 'handover.event.v1',

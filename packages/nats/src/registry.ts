@@ -39,7 +39,7 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /**
- * The worker's entry in the `handover_<svc>` bucket (PROTOCOL.md, "Registry"). Writes are
+ * The worker's entry in the `handover_<svc>` bucket (docs/protocol.md, "Registry"). Writes are
  * serialised; the first is a create, later ones compare-and-set on the last revision; an entry
  * of another live instance is never overwritten or deleted; nothing is written once the
  * worker has begun to deregister.

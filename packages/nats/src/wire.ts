@@ -1,7 +1,7 @@
 import type { WorkerSnapshot } from '@handover/core';
 import { schemas } from './names.js';
 
-/** A worker's registry entry (PROTOCOL.md, "Registry"): the value under key `<id>`. */
+/** A worker's registry entry (docs/protocol.md, "Registry"): the value under key `<id>`. */
 export interface WorkerEntry {
   readonly schema: typeof schemas.worker;
   readonly service: string;
@@ -27,7 +27,7 @@ export interface WorkerEntry {
   readonly metadata: Readonly<Record<string, string>>;
 }
 
-/** The types of lifecycle events (PROTOCOL.md, "Events"). */
+/** The types of lifecycle events (docs/protocol.md, "Events"). */
 export type WorkerEventType = 'ready' | 'draining' | 'stopped' | 'failed';
 
 /** A lifecycle event, published on `<prefix>.<svc>.events.<id>`. */
@@ -163,7 +163,7 @@ export function parseEvent(data: Uint8Array): WorkerEvent | undefined {
   return ok ? (e as unknown as WorkerEvent) : undefined;
 }
 
-/** Whether an entry's heartbeat is older than 3 × its interval at `now` (PROTOCOL.md). */
+/** Whether an entry's heartbeat is older than 3 × its interval at `now` (docs/protocol.md). */
 export function isStale(
   entry: Pick<WorkerEntry, 'heartbeatAt' | 'heartbeatMs'>,
   now: number,

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { getFreePort, spawnNode, waitFor } from '@handover/testkit';
+import { getFreePort, getStablePort, spawnNode, waitFor } from '@handover/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { describe, expect, it } from 'vitest';
 import { msg, useNats } from './helpers.js';
@@ -30,6 +30,29 @@ describe('examples/queue-worker', () => {
       .map((line) => JSON.parse(line));
     expect(replies).toEqual(
       [1, 2, 3].map((task) => ({ payload: { task }, worker: 'example-1', version: '1.2.3' })),
+    );
+    child.signal('SIGTERM');
+    expect((await child.waitForExit()).code).toBe(0);
+  });
+
+  it('says on its probes what it waits for when NATS_URL points nowhere', async () => {
+    const port = await getFreePort();
+    const natsPort = await getStablePort();
+    const url = `nats://127.0.0.1:${natsPort}`;
+    const child = spawnNode(example('index.mjs'), {
+      env: { NATS_URL: url, HANDOVER_SERVICE: 'exwait', PROBE_PORT: String(port) },
+    });
+    const body = await waitFor(
+      async () => {
+        const answer = await fetch(`http://127.0.0.1:${port}/startupz`).catch(() => undefined);
+        const json = (await answer?.json()) as { waitingFor?: { nats?: string } } | undefined;
+        return json?.waitingFor?.nats ? { status: answer?.status, json } : undefined;
+      },
+      { what: 'a startup probe that names what it waits for' },
+    );
+    expect(body.status).toBe(503);
+    expect(body.json.waitingFor?.nats).toMatch(
+      new RegExp(`^connecting to ${url}: .*refused.* \\(attempt \\d+\\)$`, 'i'),
     );
     child.signal('SIGTERM');
     expect((await child.waitForExit()).code).toBe(0);

@@ -27,7 +27,7 @@ const codes = (outcomes: readonly HttpOutcome[]): string[] =>
   outcomes.map((o) => (o.ok ? String(o.status) : o.code));
 
 /**
- * DESIGN.md behaviour 8 (graceful HTTP close) and 9 (rolling update), against real child
+ * The design's behaviour 8 (graceful HTTP close) and 9 (rolling update), against real child
  * processes that receive a real SIGTERM. One suite for every server flavour.
  */
 export function describeHttpConformance(target: HttpConformanceTarget): void {

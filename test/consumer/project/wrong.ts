@@ -1,0 +1,3 @@
+import { createWorker } from '@handover/core';
+
+createWorker({ service: 42 });
