@@ -6,7 +6,7 @@ import { type NatsCluster, startNatsCluster, waitFor } from '@handover/testkit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection, nuid } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { publishWithRetry } from '../src/publish-retry.js';
 import { casFailure } from '../src/registry-rules.js';
 import { pingInstances } from '../src/srv-ping.js';
@@ -21,6 +21,13 @@ const open = async (url: string) => {
 
 beforeAll(async () => {
   cluster = await startNatsCluster();
+});
+// Each test starts from three healthy nodes, and one that fails half-way restarts its node.
+beforeEach(async () => {
+  await cluster.waitHealthy();
+});
+afterEach(async () => {
+  for (const node of cluster.servers) if (!node.running) await node.restart();
 });
 afterAll(async () => {
   for (const nc of connections.splice(0)) await nc.close();
@@ -42,25 +49,37 @@ describe('on a 3-node cluster', () => {
     let retries = 0;
     let acked = 0;
     let stop = false;
+    let failed: unknown;
     const publishing = (async () => {
-      while (!stop) {
+      while (!stop && failed === undefined) {
         await publishWithRetry(js, 'jobs.work', new Uint8Array([acked % 256]), {
           msgID: nuid.next(),
           timeoutMs: 20_000,
           attemptTimeoutMs: 2000,
           onRetry: () => retries++,
+        }).catch((error: unknown) => {
+          failed = error;
+          throw error;
         });
         acked++;
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     })();
-    await waitFor(() => acked >= 20, { what: '20 acks before the kill' });
+    const acks = (count: number, what: string) =>
+      waitFor(
+        () => {
+          if (failed !== undefined) throw new Error(`publish failed: ${String(failed)}`);
+          return acked >= count;
+        },
+        { what, timeoutMs: 30_000 },
+      );
+    await acks(20, '20 acks before the kill');
     const killedAt = Date.now();
     await leader.kill();
     const next = await cluster.leaderOf({ stream: 'jobs' });
     const electionMs = Date.now() - killedAt;
     const ackedAtElection = acked;
-    await waitFor(() => acked >= ackedAtElection + 20, { what: '20 acks after the election' });
+    await acks(ackedAtElection + 20, '20 acks after the election');
     stop = true;
     await publishing;
     const stored = (await (await jetstreamManager(nc)).streams.info('jobs')).state.messages;
@@ -68,8 +87,7 @@ describe('on a 3-node cluster', () => {
     // The path was taken: publishes failed during the election and were retried.
     expect(retries, detail).toBeGreaterThan(0);
     expect(stored, detail).toBe(acked);
-    await leader.restart();
-  }, 60_000);
+  }, 90_000);
 
   it('reads a registry key that expired during a stall as gone, and creates it again', async () => {
     const nc = await open(cluster.urls[0] as string);
@@ -111,6 +129,5 @@ describe('on a 3-node cluster', () => {
     // ...while core NATS, and so the micro protocol, keeps answering.
     expect([...(await pingInstances(reader, 'orders', 500))]).toEqual(['i1']);
     expect([...(await pingInstances(reader, 'nobody', 200))]).toEqual([]);
-    await leader.restart();
-  }, 60_000);
+  }, 90_000);
 });
