@@ -63,8 +63,12 @@ export function redactServer(server: string): string {
  * nats.js ignores `user:pass@` in server URLs, yet `NATS_URL=nats://user:pass@host:4222` is how
  * many deployments pass credentials. Moves them into `user`/`pass` (or `token` when there is no
  * colon) and strips them from the URLs, so they never sit in nats.js's server list either.
+ * `source` names where the servers came from in an error (an option, or `NATS_URL`).
  */
-export function credentialsFromUrls(options: ConnectionOptions): ConnectionOptions {
+export function credentialsFromUrls(
+  options: ConnectionOptions,
+  source = 'connection.servers',
+): ConnectionOptions {
   const { servers } = options;
   if (servers === undefined) return options;
   const list = Array.isArray(servers) ? servers : [servers];
@@ -77,11 +81,7 @@ export function credentialsFromUrls(options: ConnectionOptions): ConnectionOptio
   });
   if (found.size === 0) return options;
   if (found.size > 1) {
-    throw invalidOption(
-      'connection.servers',
-      '(redacted)',
-      'URLs that carry the same credentials, or none',
-    );
+    throw invalidOption(source, '(redacted)', 'URLs that carry the same credentials, or none');
   }
   if (
     options.user !== undefined ||
@@ -89,7 +89,7 @@ export function credentialsFromUrls(options: ConnectionOptions): ConnectionOptio
     options.authenticator !== undefined
   ) {
     throw invalidOption(
-      'connection.servers',
+      source,
       '(redacted)',
       'URLs without credentials when `user`, `token` or `authenticator` is set',
     );

@@ -19,6 +19,14 @@ export { type Load, type LoadOptions, type LoadReport, startLoad } from './http-
 export { expectBuilt, type HttpService, startHttpService } from './http-service.js';
 export { type CapturingLogger, captureLogger, type LogEntry, silentLogger } from './logger.js';
 export {
+  type NatsCluster,
+  type NatsClusterNode,
+  type NatsClusterOptions,
+  type NodeRef,
+  startNatsCluster,
+} from './nats-cluster.js';
+export type { Asset } from './nats-monitor.js';
+export {
   findNatsServer,
   type NatsServer,
   type NatsServerOptions,

@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBinary } from './binaries.js';
+import { natsProcess } from './nats-process.js';
 import { getStablePort } from './stable-port.js';
 
 /** Finds a `nats-server` binary: `NATS_SERVER_BIN`, then `PATH`, then Debian's `/usr/sbin`. */
@@ -35,7 +35,9 @@ export interface NatsServer {
   /** Temporary directory holding the JetStream store and config; removed by `dispose()`. */
   readonly dir: string;
   readonly running: boolean;
-  /** Graceful stop (SIGTERM); resolves when the process has exited. */
+  /** The process id while it runs. */
+  readonly pid: number | undefined;
+  /** Graceful stop (SIGTERM; nats-server 2.9 then exits with code 1); resolves on exit. */
   stop(): Promise<void>;
   /** Crash (SIGKILL); resolves when the process has exited. */
   kill(): Promise<void>;
@@ -44,42 +46,19 @@ export interface NatsServer {
    * (a broker that lost its JetStream state).
    */
   restart(options?: { readonly fresh?: boolean }): Promise<void>;
+  /**
+   * Lame-duck mode (SIGUSR2, as `nats-server --signal ldm=<pid>`): the server stops accepting
+   * clients, hands over its JetStream leaderships, tells its clients (INFO `ldm: true`), and
+   * after its grace period closes them one by one and exits. Resolves once it has entered the
+   * mode; `exited()` resolves at the end.
+   */
+  lameDuck(): Promise<void>;
+  /** Resolves when the process has exited (at once if it is not running). */
+  exited(): Promise<void>;
   /** Stops the server and removes its directory. */
   dispose(): Promise<void>;
   /** Everything the server has logged. */
   log(): string;
-}
-
-function waitReady(child: ChildProcess, timeoutMs: number, output: () => string): Promise<void> {
-  // Only what this process logged counts: a restart appends to the same output.
-  const from = output().length;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => fail(new Error(`nats-server not ready after ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    const onData = (): void => {
-      if (output().slice(from).includes('Server is ready')) done();
-    };
-    const onExit = (code: number | null): void =>
-      fail(new Error(`nats-server exited with ${code}`));
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      child.stderr?.off('data', onData);
-      child.off('exit', onExit);
-    };
-    const done = (): void => {
-      cleanup();
-      resolve();
-    };
-    const fail = (error: Error): void => {
-      cleanup();
-      reject(new Error(`${error.message}\n${output().slice(-2000)}`));
-    };
-    child.stderr?.on('data', onData);
-    child.once('exit', onExit);
-    onData();
-  });
 }
 
 /** Starts a private nats-server (JetStream on by default) on a free 127.0.0.1 port. */
@@ -101,74 +80,59 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     args.push('-c', file);
   }
   args.push(...(options.args ?? []));
-  let child: ChildProcess | undefined;
-  let output = '';
-
-  let stopping = false;
-
-  const launch = async (): Promise<void> => {
-    stopping = false;
-    // Only this launch's log, and only once it was up: a failed start is waitReady's to report.
-    const from = output.length;
-    let up = false;
-    const proc = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    proc.stderr?.setEncoding('utf8');
-    proc.stderr?.on('data', (chunk: string) => {
-      output += chunk;
-    });
-    // A broker that dies under a test is the likeliest cause of what fails next: say so.
-    proc.once('exit', (code, signal) => {
-      if (stopping || !up) return;
-      // A Go panic's first lines say what went wrong; otherwise the end of the log does.
-      const log = output.slice(from);
-      const panic = log.search(/^panic:|^fatal error:/m);
-      const excerpt = panic >= 0 ? log.slice(panic, panic + 3000) : log.slice(-2000);
-      process.stderr.write(
-        `[testkit] nats-server on port ${port} exited unexpectedly (${signal ?? `code ${code}`}):\n${excerpt}\n`,
-      );
-    });
-    child = proc;
-    await waitReady(proc, options.startTimeoutMs ?? 10_000, () => output);
-    up = true;
-  };
-  const terminate = async (signal: NodeJS.Signals): Promise<void> => {
-    const proc = child;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    stopping = true;
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill(signal);
-    await exited;
-  };
-
+  const server = natsProcess({
+    bin,
+    args: () => args,
+    label: () => `nats-server on port ${port}`,
+    startTimeoutMs: options.startTimeoutMs ?? 10_000,
+  });
   // The port was free a moment ago; if something took it since, try another.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await launch();
-      break;
-    } catch (error) {
-      if (attempt >= 3 || !/address already in use/i.test((error as Error).message)) throw error;
-      port = await getStablePort();
-      args[args.indexOf('-p') + 1] = String(port);
-    }
-  }
+  await launchRetryingPort(server.launch, async () => {
+    port = await getStablePort();
+    args[args.indexOf('-p') + 1] = String(port);
+  });
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
     dir,
     get running() {
-      return child !== undefined && child.exitCode === null && child.signalCode === null;
+      return server.running;
     },
-    stop: () => terminate('SIGTERM'),
-    kill: () => terminate('SIGKILL'),
+    get pid() {
+      return server.pid;
+    },
+    lameDuck: server.lameDuck,
+    exited: server.exited,
+    stop: () => server.terminate('SIGTERM'),
+    kill: () => server.terminate('SIGKILL'),
     restart: async (restartOptions = {}) => {
-      await terminate('SIGTERM');
+      await server.terminate('SIGTERM');
       if (restartOptions.fresh) rmSync(join(dir, 'store'), { recursive: true, force: true });
-      await launch();
+      await server.launch();
     },
     dispose: async () => {
-      await terminate('SIGKILL');
+      await server.terminate('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     },
-    log: () => output,
+    log: server.log,
   };
+}
+
+/**
+ * Runs `launch`, and when it fails because its port was taken in the meantime (another test
+ * file's server got it first), calls `repick` and tries again, up to 3 times in all.
+ */
+export async function launchRetryingPort(
+  launch: () => Promise<void>,
+  repick: () => Promise<void>,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await launch();
+      return;
+    } catch (error) {
+      if (attempt >= 3 || !/address already in use/i.test((error as Error).message)) throw error;
+      await repick();
+    }
+  }
 }
