@@ -12,11 +12,18 @@ import { type Codec, jsonCodec } from './codec.js';
 import { checkServer, openConnection, resolveServers, serverAtLeast } from './connection.js';
 import { type Intake, RequestIntake } from './intake.js';
 import { JetStreamIntake } from './jetstream-intake.js';
-import { type ConsumerFacts, type ConsumerPlan, ensureConsumer } from './jetstream-setup.js';
+import {
+  type ConsumerFacts,
+  type ConsumerPlan,
+  ensureConsumer,
+  type JetStreamSetup,
+  jetstreamSetup,
+} from './jetstream-setup.js';
 import { defaultPrefix, type ServiceNames, serviceNames } from './names.js';
 import type { NatsBrokerOptions } from './options.js';
 import { validateBrokerOptions } from './options-validate.js';
 import { Registry } from './registry.js';
+import { ReplicaPolicy } from './replicas.js';
 import { ServiceApi } from './service-api.js';
 import { watchStatus } from './status.js';
 import { invalidOption } from './validate.js';
@@ -58,6 +65,7 @@ class NatsAdapter implements NatsBroker {
   #serviceApi: ServiceApi | undefined;
   #consumerFacts: ConsumerFacts | undefined;
   #consumerPlan: ConsumerPlan | undefined;
+  #replicas: ReplicaPolicy | undefined;
   #stopWatchingStatus: (() => void) | undefined;
 
   constructor(options: NatsBrokerOptions) {
@@ -106,7 +114,15 @@ class NatsAdapter implements NatsBroker {
         // The entry may have expired while the connection was away.
         if (this.#registry?.written) void this.#writeEntry();
       },
+      // The server is going away (a rolling upgrade): move to another one now, while this one
+      // still routes, rather than when it closes the connection. Only a connection we own.
+      lameDuck: this.#options.nc === undefined ? () => nc.reconnect() : undefined,
     });
+    const clustered = Boolean(nc.info?.cluster);
+    this.#replicas = new ReplicaPolicy(nc.info, logger);
+    // A fresh cluster answers slowly while its leaders are elected, and another worker may be
+    // creating the same stream: transient answers are retried within the warm-up budget.
+    const setup = this.#setup(signal);
     if (this.#options.registry ?? true) {
       this.#registry = new Registry({
         nc,
@@ -114,8 +130,10 @@ class NatsAdapter implements NatsBroker {
         context,
         logger,
         endpoints: () => this.#endpoints(),
+        replicas: this.#replicas,
+        clustered,
       });
-      await this.#registry.open();
+      await this.#registry.open(setup);
     }
     if (js) {
       this.#consumerPlan = {
@@ -126,8 +144,20 @@ class NatsAdapter implements NatsBroker {
         ackWaitMs: js.ackWaitMs ?? 30_000,
         maxDeliver: js.maxDeliver ?? 5,
       };
-      this.#consumerFacts = await ensureConsumer(await jetstreamManager(nc), this.#consumerPlan);
+      this.#consumerFacts = await ensureConsumer(
+        await setup.retry('JetStream', () => jetstreamManager(nc)),
+        this.#consumerPlan,
+        setup,
+      );
     }
+  }
+
+  /** Transient JetStream answers retried until `warmupTimeoutMs` from now, or `signal`. */
+  #setup(signal?: AbortSignal): JetStreamSetup {
+    const { context, logger } = this.#use();
+    const replicas = this.#replicas ?? new ReplicaPolicy(this.#nc?.info, logger);
+    const deadline = Date.now() + context.timing.warmupTimeoutMs;
+    return jetstreamSetup(replicas, logger, { deadline, signal });
   }
 
   /**
@@ -167,7 +197,7 @@ class NatsAdapter implements NatsBroker {
         nakDelayMs: js.nakDelayMs ?? { base: 1000, max: 30_000 },
         termReasons: serverAtLeast(nc, 2, 11),
         recover: async () => {
-          await ensureConsumer(await jetstreamManager(nc), plan);
+          await ensureConsumer(await jetstreamManager(nc), plan, this.#setup(context.stopSignal));
           return jetstream(nc).consumers.get(plan.stream, plan.consumer);
         },
       });

@@ -10,6 +10,7 @@ import {
 import { type Codec, jsonCodec } from './codec.js';
 import { NatsAdapterError } from './errors.js';
 import { checkPrefix, defaultPrefix, headerNames, serviceNames } from './names.js';
+import { publishWithRetry } from './publish-retry.js';
 import { invalidOption, optionalBackoff, optionalInteger } from './validate.js';
 
 /** Options of {@link createTaskClient}; each can be overridden per call. */
@@ -61,7 +62,12 @@ export interface TaskClient {
    * `HANDOVER_E_NATS_REQUEST_FAILED` at once.
    */
   request<T = unknown>(payload: unknown, options?: RequestOptions): Promise<T>;
-  /** Publishes a JetStream job and waits for the stream's ack (retried with the same msg id). */
+  /**
+   * Publishes a JetStream job and waits for the stream's ack. A publish the stream cannot answer
+   * yet (no responders during a leader election, a timeout while the connection moves) is
+   * retried with the same `Nats-Msg-Id` until `timeoutMs` (default 10 s) runs out, so a job is
+   * neither lost nor stored twice; other errors fail at once with `HANDOVER_E_NATS_PUBLISH_FAILED`.
+   */
   publish(payload: unknown, options?: PublishOptions): Promise<PubAck>;
 }
 
@@ -188,39 +194,18 @@ export function createTaskClient(nc: NatsConnection, options: TaskClientOptions)
 
     async publish(payload: unknown, call: PublishOptions = {}): Promise<PubAck> {
       const timeouts = callTimeouts(call);
-      const deadline = Date.now() + timeouts.total;
-      const msgID = call.msgId ?? nuid.next();
       const subject = call.subject ?? names.jobs;
-      const js = jetstream(nc);
-      const data = codec.encode(payload);
-      return withRetries<PubAck>(
-        deadline,
-        async (left) => {
-          try {
-            return await js.publish(subject, data, {
-              msgID,
-              timeout: Math.min(defaultAttempt, left),
-            });
-          } catch (error) {
-            const reason = retryable(error);
-            if (reason) return { retry: reason };
-            throw new TaskRequestError(
-              'HANDOVER_E_NATS_PUBLISH_FAILED',
-              `publish to ${subject} failed: ${(error as Error).message}`,
-              {
-                attempts: 1,
-                cause: error,
-              },
-            );
-          }
-        },
-        (attempts, last) =>
-          new TaskRequestError(
-            'HANDOVER_E_NATS_PUBLISH_FAILED',
-            `publish to ${subject} was not acknowledged within ${timeouts.total} ms (${attempts} attempts; last: ${last})`,
-            { attempts },
-          ),
-      );
+      // The same message id on every attempt: one that reached the stream but whose ack was
+      // lost is not stored twice. A leader election (seconds, on a cluster) is waited out.
+      const { ack } = await publishWithRetry(jetstream(nc), subject, codec.encode(payload), {
+        msgID: call.msgId ?? nuid.next(),
+        timeoutMs: timeouts.total,
+        attemptTimeoutMs: timeouts.attempt,
+        ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+        fail: (message, { attempts, cause }) =>
+          new TaskRequestError('HANDOVER_E_NATS_PUBLISH_FAILED', message, { attempts, cause }),
+      });
+      return ack;
     },
   };
 }

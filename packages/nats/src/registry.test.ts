@@ -5,6 +5,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import { serviceNames } from './names.js';
 import { Registry } from './registry.js';
+import { ReplicaPolicy } from './replicas.js';
 import { parseEntry } from './wire.js';
 
 const silent = silentLogger;
@@ -15,7 +16,7 @@ function lossyBucket() {
   const deleted: string[] = [];
   let revision = 0;
   const kv = {
-    status: async () => ({ ttl: 3000 }),
+    status: async () => ({ ttl: 3000, replicas: 1 }),
     create: async (key: string, value: Uint8Array) => {
       store.set(key, { value, revision: ++revision });
       throw new Error('TIMEOUT');
@@ -62,6 +63,8 @@ function registryOn(kv: KV, instance: string): Registry {
     context,
     logger: silent,
     endpoints: () => ({}),
+    replicas: new ReplicaPolicy(undefined, silent),
+    clustered: false,
     openBucket: async () => kv,
   });
 }

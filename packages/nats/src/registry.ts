@@ -3,7 +3,10 @@ import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { NatsAdapterError } from './errors.js';
+import type { JetStreamSetup } from './jetstream-setup.js';
 import type { ServiceNames } from './names.js';
+import { bucketTtlProblem, registryBucketTtlMs } from './registry-rules.js';
+import type { ReplicaPolicy } from './replicas.js';
 import { buildEntry, encodeJson, isStale, parseEntry, type WorkerEntry } from './wire.js';
 
 const wrongLastSequence = (error: unknown): boolean =>
@@ -21,8 +24,15 @@ export interface RegistryDeps {
   readonly context: PortContext;
   readonly logger: Logger;
   readonly endpoints: () => Readonly<Record<string, string>>;
+  /** Replicas of a bucket the worker creates: 3 on a cluster, else 1. */
+  readonly replicas: ReplicaPolicy;
+  /** Whether the server is part of a cluster (the bucket TTL is then at least 30 s). */
+  readonly clustered: boolean;
   /** Opens (or creates) the bucket. @default nats.js `Kvm.create` on `nc` */
-  readonly openBucket?: (name: string, options: { history: number; ttl: number }) => Promise<KV>;
+  readonly openBucket?: (
+    name: string,
+    options: { history: number; ttl: number; replicas: number },
+  ) => Promise<KV>;
 }
 
 /** Resolves after `ms`, or at once when `signal` fires. */
@@ -69,21 +79,28 @@ export class Registry {
     return this.#revision > 0;
   }
 
-  /** Opens the bucket, creating it (history 1, TTL 3 × heartbeat) when absent. */
-  async open(): Promise<void> {
-    const { nc, names, logger, openBucket } = this.#deps;
+  /**
+   * Opens the bucket, creating it when absent: history 1, TTL 3 × heartbeat (at least 30 s on a
+   * cluster, so that entries outlive a JetStream leader election), replicas per the policy.
+   * `setup` retries transient answers (start-up on a fresh cluster); without it one attempt.
+   */
+  async open(setup?: JetStreamSetup): Promise<void> {
+    const { nc, names, logger, openBucket, replicas, clustered } = this.#deps;
     const heartbeatMs = this.#heartbeatMs;
-    const options = { history: 1, ttl: 3 * heartbeatMs };
+    const ttl = registryBucketTtlMs(heartbeatMs, clustered);
+    const asset = { kind: 'bucket', name: names.bucket } as const;
+    const create = () =>
+      replicas.create(asset, (count) => {
+        const options = { history: 1, ttl, replicas: count };
+        return openBucket?.(names.bucket, options) ?? new Kvm(nc).create(names.bucket, options);
+      });
     try {
-      this.#kv = await (openBucket?.(names.bucket, options) ??
-        new Kvm(nc).create(names.bucket, options));
-      const { ttl } = await this.#kv.status();
-      if (ttl > 0 && ttl < 2 * heartbeatMs) {
-        logger.warn(
-          { bucket: names.bucket, bucketTtlMs: ttl, heartbeatMs },
-          'registry bucket TTL is shorter than 2 x heartbeat: live entries may expire between heartbeats',
-        );
-      }
+      this.#kv = await (setup ? setup.retry(`bucket ${names.bucket}`, create) : create());
+      const status = await this.#kv.status();
+      replicas.check(asset, status.replicas);
+      const problem = bucketTtlProblem(status.ttl, heartbeatMs, clustered);
+      if (problem)
+        logger.warn({ bucket: names.bucket, bucketTtlMs: status.ttl, heartbeatMs }, problem);
     } catch (error) {
       throw new NatsAdapterError(
         'HANDOVER_E_NATS_REGISTRY',

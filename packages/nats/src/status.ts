@@ -5,6 +5,8 @@ import type { NatsConnection } from '@nats-io/transport-node';
 export interface StatusHandlers {
   disconnected(): void;
   reconnected(): void;
+  /** The server entered lame-duck mode (it is shutting down); unset: only logged. */
+  lameDuck?: (() => void) | undefined;
 }
 
 /**
@@ -26,6 +28,12 @@ export function watchStatus(
       } else if (status.type === 'reconnect') {
         handlers.reconnected();
         logger.info({ server: status.server }, 'reconnected to NATS');
+      } else if (status.type === 'ldm') {
+        logger.warn(
+          { server: status.server, reconnecting: handlers.lameDuck !== undefined },
+          'the NATS server is shutting down (lame duck mode)',
+        );
+        handlers.lameDuck?.();
       } else if (status.type === 'error') {
         logger.warn({ error: describeError(status.error) }, 'NATS connection error');
       }

@@ -1,7 +1,11 @@
 import { Kvm, type KvWatchEntry } from '@nats-io/kv';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { Channel } from './channel.js';
+import { Liveness, type Tracked } from './liveness.js';
 import { checkPrefix, defaultPrefix, serviceNames } from './names.js';
+import { registryBucketTtlMs } from './registry-rules.js';
+import { ReplicaPolicy } from './replicas.js';
+import { pingInstances } from './srv-ping.js';
 import { invalidOption, optionalInteger } from './validate.js';
 import { parseEntry, parseEvent, type WorkerEntry, type WorkerEvent } from './wire.js';
 
@@ -23,10 +27,13 @@ export interface WatchWorkersOptions {
   readonly checkEveryMs?: number;
   /**
    * The workers' heartbeat, used only when no worker has created the bucket yet: it is then
-   * created as a worker would, with a TTL of 3 × this.
+   * created as a worker would (TTL 3 × this, at least 30 s on a cluster; 3 replicas on a
+   * cluster).
    * @default 1000
    */
   readonly heartbeatMs?: number;
+  /** How long a `$SRV.PING` waits for answers while the registry stalled. @default 500 */
+  readonly pingTimeoutMs?: number;
 }
 
 /**
@@ -40,21 +47,22 @@ export interface WorkerWatch extends AsyncIterable<WorkerChange> {
   readonly closed: Promise<Error | undefined>;
   /** The live workers now: ready or draining, none stale. */
   snapshot(): WorkerEntry[];
+  /**
+   * Whether the registry has stalled: every entry went silent at once (a JetStream leader
+   * election). The workers that answer `$SRV.PING` are kept meanwhile.
+   */
+  stalled(): boolean;
   /** Stops watching and ends every iterator. */
   stop(): Promise<void>;
-}
-
-interface Tracked {
-  entry: WorkerEntry;
-  /** Local time of the last sign of life. */
-  seenAt: number;
 }
 
 /**
  * Watches the workers of `service`: the `handover_<svc>` bucket (created if absent), merged with
  * the workers' events, with entries that stay silent for 3 × their heartbeat dropped on a
  * timer (nats-server before 2.11 tells watchers nothing when an entry expires). Silence is
- * measured on this process's clock from the last update it saw.
+ * measured on this process's clock from the last update it saw. When every entry goes silent
+ * at once, the registry stalled (a JetStream leader election), not the workers: those that
+ * answer `$SRV.PING.<svc>` are kept until it moves again.
  */
 export async function watchWorkers(
   nc: NatsConnection,
@@ -68,6 +76,7 @@ export async function watchWorkers(
   if (prefixError) throw prefixError;
   const checkEveryMs = optionalInteger('checkEveryMs', options.checkEveryMs, 10) ?? 250;
   const heartbeatMs = optionalInteger('heartbeatMs', options.heartbeatMs, 100) ?? 1000;
+  const pingTimeoutMs = optionalInteger('pingTimeoutMs', options.pingTimeoutMs, 10) ?? 500;
   const names = serviceNames(service, options.prefix ?? defaultPrefix);
   const workers = new Map<string, Tracked>();
   /** Instances that announced `stopped`, so a late heartbeat cannot bring them back (kept 1 min). */
@@ -85,7 +94,13 @@ export async function watchWorkers(
   };
 
   // An existing bucket is used as it is; a missing one is created as a worker would.
-  const kv = await new Kvm(nc).create(names.bucket, { history: 1, ttl: 3 * heartbeatMs });
+  const clustered = Boolean(nc.info?.cluster);
+  const ttl = registryBucketTtlMs(heartbeatMs, clustered);
+  const kv = await new ReplicaPolicy(nc.info, { warn: () => {} }).create(
+    { kind: 'bucket', name: names.bucket },
+    (replicas) => new Kvm(nc).create(names.bucket, { history: 1, ttl, replicas }),
+  );
+  const liveness = new Liveness(() => pingInstances(nc, service, pingTimeoutMs));
   let markLoaded: () => void = () => {};
   const loaded = new Promise<void>((resolve) => {
     markLoaded = resolve;
@@ -158,9 +173,7 @@ export async function watchWorkers(
   })();
   timer = setInterval(() => {
     const now = Date.now();
-    for (const [id, { entry, seenAt }] of workers) {
-      if (now - seenAt > 3 * entry.heartbeatMs) remove(id, 'stale');
-    }
+    liveness.sweep(workers, now, (id) => remove(id, 'stale'));
     for (const [instance, at] of stopped) if (now - at > 60_000) stopped.delete(instance);
   }, checkEveryMs);
 
@@ -168,6 +181,7 @@ export async function watchWorkers(
     loaded,
     closed: reading,
     snapshot: () => [...workers.values()].map((t) => t.entry),
+    stalled: () => liveness.stalled(workers, Date.now()),
     [Symbol.asyncIterator]: () => changes[Symbol.asyncIterator](),
     stop: async () => {
       clearInterval(timer);

@@ -15,7 +15,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { alreadyExists } from '../src/jetstream-errors.js';
 import { ReplicaPolicy } from '../src/replicas.js';
 import { retryTransient } from '../src/retry.js';
-import { withServerList } from '../src/server-list.js';
+import { resolveServers } from '../src/connection.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -77,10 +77,10 @@ describe('a NATS server list', () => {
   it('spreads connections over the nodes of a NATS_URL-style list', async () => {
     const cluster = await startNatsCluster();
     cleanup.push(() => cluster.dispose());
-    const options = withServerList({ servers: cluster.url }, 'NATS_URL');
+    const servers = resolveServers({}, { NATS_URL: cluster.url });
     const nodes = new Set<string>();
     for (let i = 0; i < 20; i++) {
-      const nc = await connect(options);
+      const nc = await connect({ servers });
       nodes.add(cluster.nodeOf(nc).name);
       await nc.close();
     }
