@@ -23,15 +23,21 @@ const project = (name: string, extra: Record<string, unknown> = {}) => ({
 // Heavy scenarios (npm installs, load balancers at rate, clusters, Docker) run once per CI run,
 // on Node 20; `HANDOVER_TEST_SCOPE=light` (the other Node versions) leaves them out.
 const light = process.env.HANDOVER_TEST_SCOPE === 'light';
-const heavyProjects = new Set(['consumer']);
+const heavyProjects = new Set(['consumer', 'cluster']);
 
 export default defineConfig({
   resolve: { alias },
   test: {
     projects: [
-      ...['core', 'identity', 'testkit', 'nats', 'http', 'express', 'fastify'].map((name) =>
-        project(name),
-      ),
+      ...['core', 'identity', 'testkit', 'http', 'express', 'fastify'].map((name) => project(name)),
+      project('nats', { exclude: ['test/cluster/**', '**/node_modules/**'] }),
+      // Real workers on a real 3-node cluster under load: heavy, run once per CI run.
+      project('cluster', {
+        root: 'packages/nats',
+        include: ['test/cluster/**/*.test.ts'],
+        testTimeout: 120_000,
+        hookTimeout: 60_000,
+      }),
       // Checks across packages (docs against code, examples, the demo).
       { extends: true as const, test: { name: 'repo', root: '.', include: ['test/*.test.ts'] } },
       // The packed packages installed with npm into a fresh project: heavy (npm install), run

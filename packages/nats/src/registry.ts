@@ -1,5 +1,5 @@
 import { describeError, type Logger, type PortContext } from '@handover/core';
-import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
+import { JetStreamApiCodes, JetStreamApiError, jetstream } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { NatsAdapterError } from './errors.js';
@@ -31,7 +31,7 @@ export interface RegistryDeps {
   /** Opens (or creates) the bucket. @default nats.js `Kvm.create` on `nc` */
   readonly openBucket?: (
     name: string,
-    options: { history: number; ttl: number; replicas: number },
+    options: { history: number; ttl: number; replicas: number; timeout: number },
   ) => Promise<KV>;
 }
 
@@ -89,10 +89,16 @@ export class Registry {
     const heartbeatMs = this.#heartbeatMs;
     const ttl = registryBucketTtlMs(heartbeatMs, clustered);
     const asset = { kind: 'bucket', name: names.bucket } as const;
+    // Opened again while running (a write failed), it may not hold the heartbeats that follow:
+    // during a leader election a STREAM.INFO goes unanswered for nats.js's whole timeout.
+    const timeout = setup ? 5000 : heartbeatMs;
     const create = () =>
       replicas.create(asset, (count) => {
-        const options = { history: 1, ttl, replicas: count };
-        return openBucket?.(names.bucket, options) ?? new Kvm(nc).create(names.bucket, options);
+        const options = { history: 1, ttl, replicas: count, timeout };
+        return (
+          openBucket?.(names.bucket, options) ??
+          new Kvm(jetstream(nc, { timeout })).create(names.bucket, options)
+        );
       });
     try {
       this.#kv = await (setup ? setup.retry(`bucket ${names.bucket}`, create) : create());
@@ -202,12 +208,9 @@ export class Registry {
     );
     if (this.#revision > 0) {
       try {
-        this.#revision = await kv.update(
-          context.id,
-          value,
-          this.#revision,
-          2 * this.#heartbeatMs + 1000,
-        );
+        // An answer lost with a connection that moved must not hold the next heartbeats: a
+        // reader drops an entry that stays silent for 3 x heartbeat.
+        this.#revision = await kv.update(context.id, value, this.#revision, this.#heartbeatMs);
         return;
       } catch (error) {
         if (!wrongLastSequence(error)) throw error;

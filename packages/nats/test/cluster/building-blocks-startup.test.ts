@@ -12,10 +12,10 @@ import {
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { resolveServers } from '../src/connection.js';
-import { alreadyExists } from '../src/jetstream-errors.js';
-import { ReplicaPolicy } from '../src/replicas.js';
-import { retryTransient } from '../src/retry.js';
+import { resolveServers } from '../../src/connection.js';
+import { alreadyExists } from '../../src/jetstream-errors.js';
+import { ReplicaPolicy } from '../../src/replicas.js';
+import { retryTransient } from '../../src/retry.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

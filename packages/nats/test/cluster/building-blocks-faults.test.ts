@@ -7,9 +7,9 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection, nuid } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { publishWithRetry } from '../src/publish-retry.js';
-import { casFailure } from '../src/registry-rules.js';
-import { pingInstances } from '../src/srv-ping.js';
+import { publishWithRetry } from '../../src/publish-retry.js';
+import { casFailure } from '../../src/registry-rules.js';
+import { pingInstances } from '../../src/srv-ping.js';
 
 let cluster: NatsCluster;
 const connections: NatsConnection[] = [];
