@@ -95,3 +95,35 @@ describe('examples/deploy/Dockerfile', () => {
     expect(dockerfile).toMatch(/^HEALTHCHECK .*\n?.*\/healthz/m);
   });
 });
+
+describe('the NATS of the deployment files', () => {
+  const list = (url: string) => url.split(',').map((u) => u.trim());
+
+  it('is a 3-node cluster in the Swarm stack, every node routed to all and named in NATS_URL', () => {
+    const stack = parse(read('stack.yml'));
+    const nodes = Object.keys(stack.services).filter((name) => name.startsWith('nats'));
+    expect(nodes).toHaveLength(3);
+    for (const name of nodes) {
+      const args: string[] = stack.services[name].command;
+      expect(args).toContain('-js');
+      expect(args[args.indexOf('--routes') + 1]).toBe(
+        nodes.map((n) => `nats://${n}:6222`).join(','),
+      );
+    }
+    expect(list(stack.services.worker.environment.NATS_URL)).toEqual(
+      nodes.map((n) => `nats://${n}:4222`),
+    );
+  });
+
+  it('is a 3-node StatefulSet in Kubernetes, with lame duck on preStop, named in NATS_URL', () => {
+    const docs = parseAllDocuments(read('kubernetes.yaml')).map((d) => d.toJS());
+    const nats = docs.find((d) => d.kind === 'StatefulSet' && d.metadata.name === 'nats');
+    expect(nats.spec.replicas).toBe(3);
+    const container = nats.spec.template.spec.containers[0];
+    expect(container.args).toContain('-js');
+    expect(container.lifecycle.preStop.exec.command.join(' ')).toContain('ldm');
+    const worker = docs.find((d) => d.kind === 'Deployment').spec.template.spec.containers[0];
+    const url = worker.env.find((e: { name: string }) => e.name === 'NATS_URL').value;
+    expect(list(url)).toEqual([0, 1, 2].map((i) => `nats://nats-${i}.nats:4222`));
+  });
+});
