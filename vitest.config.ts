@@ -8,10 +8,12 @@ const source = (path: string): string =>
 // dist (see `pnpm test`, which builds first). Exact matches, so that a subpath (such as
 // `@handover/nats/controller`) is not read as a file under the root entry.
 const alias = [
-  ...['core', 'identity', 'nats', 'http', 'express', 'fastify', 'testkit'].map((name) => ({
-    find: new RegExp(`^@handover/${name}$`),
-    replacement: source(`${name}/src/index.ts`),
-  })),
+  ...['core', 'identity', 'nats', 'http', 'express', 'fastify', 'testkit', 'metrics'].map(
+    (name) => ({
+      find: new RegExp(`^@handover/${name}$`),
+      replacement: source(`${name}/src/index.ts`),
+    }),
+  ),
   { find: /^@handover\/nats\/(controller|wire)$/, replacement: source('nats/src/exports/$1.ts') },
 ];
 
@@ -21,15 +23,21 @@ const project = (name: string, extra: Record<string, unknown> = {}) => ({
 });
 
 // Heavy scenarios (npm installs, load balancers at rate, clusters, Docker) run once per CI run,
-// on Node 20; `HANDOVER_TEST_SCOPE=light` (the other Node versions) leaves them out.
-const light = process.env.HANDOVER_TEST_SCOPE === 'light';
+// on Node 20, after the others and one file at a time (`pnpm test`), so that their load does
+// not skew the timing of the rest. `HANDOVER_TEST_SCOPE=light` runs the others only (the Node
+// 22/24 runs in .ci/run), `heavy` the heavy ones only; unset, everything.
+const scope = process.env.HANDOVER_TEST_SCOPE;
 const heavyProjects = new Set(['consumer', 'cluster']);
+const inScope = (name: string): boolean =>
+  scope === 'light' ? !heavyProjects.has(name) : scope === 'heavy' ? heavyProjects.has(name) : true;
 
 export default defineConfig({
   resolve: { alias },
   test: {
     projects: [
-      ...['core', 'identity', 'testkit', 'http', 'express', 'fastify'].map((name) => project(name)),
+      ...['core', 'identity', 'testkit', 'http', 'express', 'fastify', 'metrics'].map((name) =>
+        project(name),
+      ),
       project('nats', { exclude: ['test/cluster/**', '**/node_modules/**'] }),
       // Real workers on a real 3-node cluster under load: heavy, run once per CI run.
       project('cluster', {
@@ -52,7 +60,7 @@ export default defineConfig({
           hookTimeout: 300_000,
         },
       },
-    ].filter((p) => !(light && heavyProjects.has(p.test.name))),
+    ].filter((p) => inScope(p.test.name)),
     passWithNoTests: true,
     // Kills what a test file left running (a failed test's child processes).
     setupFiles: [fileURLToPath(new URL('./packages/testkit/src/reap.ts', import.meta.url))],

@@ -1,6 +1,7 @@
 import type { Lifecycle } from './lifecycle.js';
 import type { PortContext } from './ports.js';
 import type { Readiness } from './readiness.js';
+import type { Stats, WorkerStats } from './stats.js';
 import type { TaskFn, TaskHandle, TaskInfo, TaskMeta, TaskTracker } from './tasks.js';
 import type { StopResult, Worker, WorkerSnapshot } from './types.js';
 
@@ -12,6 +13,7 @@ export interface PortContextParts {
   readonly readiness: Readiness;
   readonly snapshot: () => WorkerSnapshot;
   readonly env: Readonly<Record<string, string | undefined>>;
+  readonly stats: Stats;
 }
 
 /**
@@ -55,6 +57,12 @@ class Context implements PortContext {
   get env(): Readonly<Record<string, string | undefined>> {
     return this.#parts.env;
   }
+  get ready(): boolean {
+    return this.#parts.readiness.ready;
+  }
+  waitingFor(): Readonly<Record<string, string>> {
+    return this.#parts.readiness.waitingFor();
+  }
   get state(): Worker['state'] {
     return this.#parts.lifecycle.state;
   }
@@ -88,11 +96,23 @@ class Context implements PortContext {
   setHealth(component: string, healthy: boolean, detail?: string): void {
     this.#parts.readiness.setHealth(component, healthy, detail);
   }
+  health(): Readonly<Record<string, boolean>> {
+    return this.#parts.readiness.components();
+  }
   snapshot(): WorkerSnapshot {
     return this.#parts.snapshot();
   }
   drain(reason: string): Promise<StopResult> {
     return this.#parts.worker.drain(reason);
+  }
+  count(name: string, labels?: Readonly<Record<string, string>>, by?: number): void {
+    this.#parts.stats.count(name, labels, by);
+  }
+  enableStats(): void {
+    this.#parts.stats.enable();
+  }
+  stats(): WorkerStats {
+    return this.#parts.stats.snapshot();
   }
 }
 

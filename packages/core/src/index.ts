@@ -14,6 +14,13 @@ export { createDefaultLogger, type LogFn, type Logger } from './logger.js';
 export type { ProcessPort, WorkerIdentity, WorkerOptions } from './options.js';
 export type { DrainNotice, DrainSummary, Port, PortContext, PortKind } from './ports.js';
 export { canTransition, type StateChange, type WorkerState, workerStates } from './state.js';
+export {
+  type CounterValue,
+  durationBuckets,
+  type KindStats,
+  type TaskOutcome,
+  type WorkerStats,
+} from './stats.js';
 export type { TaskFn, TaskHandle, TaskInfo, TaskMeta } from './tasks.js';
 export type {
   ReadinessChange,

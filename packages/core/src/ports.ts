@@ -1,3 +1,4 @@
+import type { WorkerStats } from './stats.js';
 import type { TaskFn, TaskHandle, TaskInfo, TaskMeta } from './tasks.js';
 import type { StopResult, WorkerFacts, WorkerSnapshot } from './types.js';
 
@@ -58,10 +59,21 @@ export interface PortContext extends WorkerFacts {
   tasks(): TaskInfo[];
   /** Reports a component's health; the worker is ready only while all are healthy. */
   setHealth(component: string, healthy: boolean, detail?: string): void;
+  /** Every component that ever reported its health, and whether it is healthy now. */
+  health(): Readonly<Record<string, boolean>>;
   /** The worker's public state, for registry entries. */
   snapshot(): WorkerSnapshot;
   /** Starts the drain, as `worker.drain()` does (a framework's own close, a drain endpoint). */
   drain(reason: string): Promise<StopResult>;
+  /**
+   * Adds `by` to a counter of this adapter (`handover_nats_answers_total`, `{ code: '503' }`),
+   * for a metrics exporter. Does nothing (and costs nothing) until one enabled stats.
+   */
+  count(name: string, labels?: Readonly<Record<string, string>>, by?: number): void;
+  /** Starts counting finished work and adapters' counters: what a metrics exporter calls. */
+  enableStats(): void;
+  /** What was counted since {@link enableStats}. */
+  stats(): WorkerStats;
 }
 
 /**

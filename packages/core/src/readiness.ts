@@ -6,6 +6,8 @@ import type { ReadinessChange } from './types.js';
  */
 export class Readiness {
   readonly #health = new Map<string, string | undefined>();
+  /** Every component that ever reported, healthy or not. */
+  readonly #known = new Set<string>();
   readonly #isReadyState: () => boolean;
   readonly #emit: (change: ReadinessChange) => void;
   #last = false;
@@ -26,7 +28,13 @@ export class Readiness {
     );
   }
 
+  /** Every component that ever reported, and whether it is healthy now. */
+  components(): Record<string, boolean> {
+    return Object.fromEntries([...this.#known].map((c) => [c, !this.#health.has(c)]));
+  }
+
   setHealth(component: string, healthy: boolean, detail?: string): void {
+    this.#known.add(component);
     if (healthy) this.#health.delete(component);
     else this.#health.set(component, detail);
     this.check(healthy ? `${component}: healthy` : `${component}: ${detail ?? 'unhealthy'}`);

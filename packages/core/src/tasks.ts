@@ -1,5 +1,6 @@
 import PQueue from 'p-queue';
 import { HandoverError, TaskAbortedError } from './errors.js';
+import type { Stats, TaskOutcome } from './stats.js';
 
 /** What a piece of work is, for logs (notably the list of tasks cut off at the deadline). */
 export interface TaskMeta {
@@ -39,6 +40,8 @@ interface TaskRecord {
   status: 'queued' | 'running';
   /** Rejects the caller's promise at once when the task is cut off (queued or running). */
   cutOff?: (reason: unknown) => void;
+  /** Its signal fired at the deadline: however it ends now, it was cut off. */
+  aborted?: boolean;
 }
 
 function signalOf(record: TaskRecord): AbortSignal {
@@ -51,9 +54,9 @@ class TrackedHandle implements TaskHandle {
   readonly #record: TaskRecord;
   readonly done: () => void;
 
-  constructor(record: TaskRecord, remove: (record: TaskRecord) => void) {
+  constructor(record: TaskRecord, remove: (record: TaskRecord, outcome: TaskOutcome) => void) {
     this.#record = record;
-    this.done = () => remove(record);
+    this.done = () => remove(record, 'ok');
   }
 
   get signal(): AbortSignal {
@@ -70,15 +73,17 @@ export class TaskTracker {
   readonly #queue: PQueue;
   readonly #records = new Set<TaskRecord>();
   readonly #now: () => number;
+  readonly #stats: Stats | undefined;
   #idleWaiters: (() => void)[] = [];
   /** Queued plus running tasks, released before the caller sees the outcome. */
   #slotsHeld = 0;
   #slotWaiters: (() => void)[] = [];
   #closedReason: string | undefined;
 
-  constructor(concurrency: number, now: () => number) {
+  constructor(concurrency: number, now: () => number, stats?: Stats) {
     this.#queue = new PQueue({ concurrency });
     this.#now = now;
+    this.#stats = stats;
   }
 
   /** Tasks queued or running, plus tracked work. */
@@ -118,11 +123,11 @@ export class TaskTracker {
         try {
           const value = await fn(signalOf(record));
           this.#releaseSlot();
-          this.#remove(record);
+          this.#remove(record, 'ok');
           resolve(value);
         } catch (error) {
           this.#releaseSlot();
-          this.#remove(record);
+          this.#remove(record, error instanceof TaskAbortedError ? 'cut_off' : 'error');
           reject(error);
         }
       });
@@ -168,10 +173,11 @@ export class TaskTracker {
     const cut = this.list();
     for (const record of [...this.#records]) {
       const reason = new TaskAbortedError(message);
+      record.aborted = true;
       record.controller ??= new AbortController();
       record.controller.abort(reason);
       if (record.cutOff) {
-        this.#remove(record);
+        this.#remove(record, 'cut_off');
         record.cutOff(reason);
       }
     }
@@ -198,10 +204,16 @@ export class TaskTracker {
     for (const resolve of waiters) resolve();
   }
 
-  readonly #removeRecord = (record: TaskRecord): void => this.#remove(record);
+  readonly #removeRecord = (record: TaskRecord, outcome: TaskOutcome): void =>
+    this.#remove(record, outcome);
 
-  #remove(record: TaskRecord): void {
-    if (!this.#records.delete(record) || this.#records.size > 0) return;
+  #remove(record: TaskRecord, outcome: TaskOutcome): void {
+    if (!this.#records.delete(record)) return;
+    if (this.#stats?.enabled) {
+      const seconds = (this.#now() - record.submittedAt) / 1000;
+      this.#stats.task(record.name, record.aborted ? 'cut_off' : outcome, seconds);
+    }
+    if (this.#records.size > 0) return;
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const resolve of waiters) resolve();

@@ -79,6 +79,14 @@ export interface WorkerFacts {
   /** The resolved timing budget (final once `start()` was called). */
   readonly timing: Timing;
   readonly state: WorkerState;
+  /** True in state `ready` while every component (a broker connection) reports healthy. */
+  readonly ready: boolean;
+  /**
+   * What keeps the worker from being ready now, by component: a warm-up hook still running, a
+   * broker it is waiting for (`{ nats: 'connecting to nats://10.0.0.4:4222: ECONNREFUSED' }`).
+   * Empty when nothing does. The probes show it.
+   */
+  waitingFor(): Readonly<Record<string, string>>;
   /** Tasks queued or running plus tracked requests. */
   readonly inflight: number;
   /** Resolves once the worker has stopped, with the exit code it uses. */
@@ -90,16 +98,8 @@ export interface WorkerFacts {
  * view of their own ({@link PortContext}) when {@link Worker.use} attaches them.
  */
 export interface Worker extends WorkerFacts {
-  /** True in state `ready` while every component (a broker connection) reports healthy. */
-  readonly ready: boolean;
   /** True once the worker has been ready; stays true while it drains (the startup probe). */
   readonly hasBeenReady: boolean;
-  /**
-   * What keeps the worker from being ready now, by component: a warm-up hook still running, a
-   * broker it is waiting for (`{ nats: 'connecting to nats://10.0.0.4:4222: ECONNREFUSED' }`).
-   * Empty when nothing does. The probes show it.
-   */
-  waitingFor(): Readonly<Record<string, string>>;
   /**
    * Fires as soon as the worker begins to stop (a signal, `drain()`, a failure, or a stop
    * during warm-up): a loop that feeds `run()` itself stops taking new work when it fires.

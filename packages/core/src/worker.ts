@@ -16,6 +16,7 @@ import { wireProcess } from './process.js';
 import { Readiness } from './readiness.js';
 import { warmUp } from './startup.js';
 import type { WorkerState } from './state.js';
+import { Stats } from './stats.js';
 import { StopControl } from './stop.js';
 import { type TaskFn, type TaskInfo, type TaskMeta, TaskTracker } from './tasks.js';
 import type { StopResult, Worker, WorkerEvents, WorkerSnapshot } from './types.js';
@@ -63,6 +64,7 @@ class HandoverWorker implements Worker {
   readonly #ports = new AttachedPorts();
   readonly #heartbeat: Heartbeat;
   readonly #stop: StopControl;
+  readonly #stats = new Stats();
   #timing: Timing | undefined;
   #starting: Promise<void> | undefined;
 
@@ -104,7 +106,7 @@ class HandoverWorker implements Worker {
         this.#readiness.check(`state:${change.to}`);
       },
     );
-    this.#tasks = new TaskTracker(this.concurrency, () => this.#clock.now());
+    this.#tasks = new TaskTracker(this.concurrency, () => this.#clock.now(), this.#stats);
     this.#heartbeat = new Heartbeat(this.#clock, this.#ports.all, this.logger);
     this.#stop = new StopControl({
       clock: this.#clock,
@@ -182,6 +184,7 @@ class HandoverWorker implements Worker {
         readiness: this.#readiness,
         snapshot: () => this.#snapshot(),
         env: this.#env,
+        stats: this.#stats,
       }),
     );
     return this;

@@ -29,9 +29,10 @@ const plugin: FastifyPluginCallback<HandoverFastifyOptions> = (fastify, options,
 
 function register(fastify: FastifyInstance, options: HandoverFastifyOptions): void {
   expectHttp1(fastify);
-  const { worker, probes, paths, drain, ...serverOptions } = options;
+  const { worker, probes, paths, drain, metrics, metricsPath, ...serverOptions } = options;
   // Endpoints first: their options are checked before the server is attached to the worker.
-  const endpoints = probes === false ? undefined : createEndpoints(worker, { paths, drain });
+  const endpoints =
+    probes === false ? undefined : createEndpoints(worker, { paths, drain, metrics, metricsPath });
   // The worker's teardown closes Fastify: its `onClose` hooks (where apps close their pools)
   // run after the work in flight of every port (HTTP requests, NATS tasks, JetStream jobs), and
   // `return503OnClosing` never answers a request the worker could still serve.

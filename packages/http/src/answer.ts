@@ -31,6 +31,19 @@ export function jsonAnswer(
   };
 }
 
+/** A text answer (metrics) that no cache keeps. */
+export function textAnswer(status: number, body: string, contentType: string): HttpAnswer {
+  return {
+    status,
+    headers: {
+      'content-type': contentType,
+      'content-length': String(Buffer.byteLength(body)),
+      'cache-control': 'no-store',
+    },
+    body,
+  };
+}
+
 /** Writes `answer` to `res`; `HEAD` gets the headers (with the GET length) and no body. */
 export function writeAnswer(req: IncomingMessage, res: ServerResponse, answer: HttpAnswer): void {
   if (res.headersSent || res.writableEnded) return;

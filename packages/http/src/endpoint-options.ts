@@ -45,12 +45,26 @@ export interface DrainEndpointOptions {
   readonly maxWaitMs?: number;
 }
 
+/**
+ * Metrics to serve at `/metrics`: `handoverMetrics()` of `@handover/metrics`, or anything that
+ * renders a text exposition format.
+ */
+export interface MetricsSource {
+  /** The `Content-Type` of what {@link render} returns. */
+  readonly contentType: string;
+  render(): Promise<string>;
+}
+
 /** Options of the probe and drain endpoints, wherever they are mounted. */
 export interface EndpointOptions {
   /** Paths of the probes. @default { livez: '/livez', readyz: '/readyz', startupz: '/startupz', healthz: '/healthz' } */
-  readonly paths?: ProbePaths;
+  readonly paths?: ProbePaths | undefined;
   /** The preStop drain endpoint; off unless given. @default false */
-  readonly drain?: DrainEndpointOptions | false;
+  readonly drain?: DrainEndpointOptions | false | undefined;
+  /** Serve these metrics (GET) at {@link metricsPath}; off unless given. @default undefined */
+  readonly metrics?: MetricsSource | undefined;
+  /** Where the metrics are served. @default '/metrics' */
+  readonly metricsPath?: string | undefined;
 }
 
 /** Validated drain endpoint options. */
@@ -66,6 +80,7 @@ export interface ResolvedEndpoints {
   /** Path → probe, for the probes that are on. */
   readonly probes: ReadonlyMap<string, ProbeName>;
   readonly drain: ResolvedDrain | undefined;
+  readonly metrics: { readonly source: MetricsSource; readonly path: string } | undefined;
 }
 
 const probeNames: readonly ProbeName[] = ['livez', 'readyz', 'startupz', 'healthz'];
@@ -139,7 +154,14 @@ export function resolveEndpointOptions(options: unknown): ResolvedEndpoints {
   }
   const probes = new Map<string, ProbeName>();
   const drain = resolveDrain(options.drain);
-  const taken = new Set(drain ? [drain.path] : []);
+  const metrics = resolveMetrics(options.metrics, options.metricsPath);
+  const taken = new Set([...(drain ? [drain.path] : []), ...(metrics ? [metrics.path] : [])]);
+  expectOption(
+    !drain || !metrics || drain.path !== metrics.path,
+    'metricsPath',
+    'a path no other endpoint uses',
+    metrics?.path,
+  );
   for (const name of probeNames) {
     const value = paths[name];
     if (value === false) continue;
@@ -148,5 +170,18 @@ export function resolveEndpointOptions(options: unknown): ResolvedEndpoints {
     taken.add(resolved);
     probes.set(resolved, name);
   }
-  return { probes, drain };
+  return { probes, drain, metrics };
+}
+
+function resolveMetrics(source: unknown, at: unknown): ResolvedEndpoints['metrics'] {
+  if (source === undefined) return undefined;
+  const valid =
+    isRecord(source) &&
+    typeof source.contentType === 'string' &&
+    typeof (source as { render?: unknown }).render === 'function';
+  expectOption(valid, 'metrics', 'a metrics source such as handoverMetrics()', source);
+  return {
+    source: source as unknown as MetricsSource,
+    path: at === undefined ? '/metrics' : path('metricsPath', at),
+  };
 }

@@ -1,8 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Worker } from '@handover/core';
-import { type HttpAnswer, jsonAnswer, pathOf, writeAnswer } from './answer.js';
+import { type HttpAnswer, jsonAnswer, pathOf, textAnswer, writeAnswer } from './answer.js';
 import { DrainEndpoint } from './drain-endpoint.js';
-import { type EndpointOptions, resolveEndpointOptions } from './endpoint-options.js';
+import {
+  type EndpointOptions,
+  type MetricsSource,
+  resolveEndpointOptions,
+} from './endpoint-options.js';
 import { probeAnswer } from './probes.js';
 import { releaseRequest } from './request-tracking.js';
 import { expectWorker } from './validate.js';
@@ -16,8 +20,8 @@ export interface Endpoints {
   readonly paths: readonly string[];
   /**
    * Answers `req` when its path (query string ignored) is one of {@link Endpoints.paths}, else
-   * returns `undefined`. A matched request stops counting as in-flight work. Only the drain
-   * endpoint answers asynchronously.
+   * returns `undefined`. A matched request stops counting as in-flight work. The drain
+   * endpoint and the metrics answer asynchronously.
    */
   answer(req: IncomingMessage): HttpAnswer | Promise<HttpAnswer> | undefined;
 }
@@ -43,7 +47,12 @@ export function createEndpoints(worker: Worker, options?: EndpointOptions): Endp
   worker.on('readiness', (change) => {
     reason = change.reason;
   });
-  const paths = [...resolved.probes.keys(), ...(drain ? [drain.path] : [])];
+  const { metrics } = resolved;
+  const paths = [
+    ...resolved.probes.keys(),
+    ...(drain ? [drain.path] : []),
+    ...(metrics ? [metrics.path] : []),
+  ];
   return {
     paths,
     answer(req) {
@@ -54,6 +63,10 @@ export function createEndpoints(worker: Worker, options?: EndpointOptions): Endp
         return probeAnswer(worker, probe, req.method, reason);
       }
       if (drain !== undefined && path === drain.path) return drain.answer(req);
+      if (metrics !== undefined && path === metrics.path) {
+        releaseRequest(req);
+        return metricsAnswer(metrics.source, req.method);
+      }
       return undefined;
     },
   };
@@ -80,7 +93,7 @@ export function createProbeHandler(worker: Worker, options?: EndpointOptions): P
       answer.then(
         (value) => writeAnswer(req, res, value),
         (error: unknown) => {
-          worker.logger.error({ err: error }, 'drain endpoint failed');
+          worker.logger.error({ err: error, path: pathOf(req.url) }, 'endpoint failed');
           writeAnswer(req, res, jsonAnswer(500, { status: 'error', error: 'internal error' }));
         },
       );
@@ -89,4 +102,19 @@ export function createProbeHandler(worker: Worker, options?: EndpointOptions): P
     }
     return true;
   };
+}
+
+/** The metrics, rendered now; GET and HEAD only. */
+async function metricsAnswer(
+  source: MetricsSource,
+  method: string | undefined,
+): Promise<HttpAnswer> {
+  if (method !== 'GET' && method !== 'HEAD') {
+    return jsonAnswer(
+      405,
+      { status: 'error', error: 'method not allowed' },
+      { allow: 'GET, HEAD' },
+    );
+  }
+  return textAnswer(200, await source.render(), source.contentType);
 }

@@ -3,6 +3,7 @@ export { attachServer } from './attach.js';
 export type {
   DrainEndpointOptions,
   EndpointOptions,
+  MetricsSource,
   ProbeName,
   ProbePaths,
 } from './endpoint-options.js';

@@ -68,7 +68,7 @@ export async function serve(
   expectWorker('worker', worker);
   expectOption(typeof listener === 'function', 'listener', 'a request listener (an app)', listener);
   expectOption(isRecord(options as unknown), 'options', 'an object', options);
-  const { port, host, probes, paths, drain, ...serverOptions } = options;
+  const { port, host, probes, paths, drain, metrics, metricsPath, ...serverOptions } = options;
   const listenPort = portFrom(port, process.env);
   expectOption(
     host === undefined || (typeof host === 'string' && host.length > 0),
@@ -76,7 +76,10 @@ export async function serve(
     'a non-empty string',
     host,
   );
-  const endpoints = probes === false ? undefined : createProbeHandler(worker, { paths, drain });
+  const endpoints =
+    probes === false
+      ? undefined
+      : createProbeHandler(worker, { paths, drain, metrics, metricsPath });
   const server = createServer(
     endpoints === undefined
       ? listener

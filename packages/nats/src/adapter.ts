@@ -67,6 +67,9 @@ class NatsAdapter implements NatsBroker {
   #consumerPlan: ConsumerPlan | undefined;
   #replicas: ReplicaPolicy | undefined;
   #stopWatchingStatus: (() => void) | undefined;
+  /** Moving to another server (lame duck), and what the move waits for. */
+  #moving = false;
+  #onReconnect: (() => void) | undefined;
 
   constructor(options: NatsBrokerOptions) {
     this.#options = options;
@@ -110,13 +113,14 @@ class NatsAdapter implements NatsBroker {
     this.#stopWatchingStatus = watchStatus(nc, logger, {
       disconnected: () => context.setHealth('nats', false, 'disconnected'),
       reconnected: () => {
+        this.#onReconnect?.();
         context.setHealth('nats', true);
         // The entry may have expired while the connection was away.
         if (this.#registry?.written) void this.#writeEntry();
       },
       // The server is going away (a rolling upgrade): move to another one now, while this one
       // still routes, rather than when it closes the connection. Only a connection we own.
-      lameDuck: this.#options.nc === undefined ? () => nc.reconnect() : undefined,
+      lameDuck: this.#options.nc === undefined ? () => void this.#moveAway(nc) : undefined,
     });
     const clustered = Boolean(nc.info?.cluster);
     this.#replicas = new ReplicaPolicy(nc.info, logger);
@@ -148,6 +152,37 @@ class NatsAdapter implements NatsBroker {
         await setup.retry('JetStream', () => jetstreamManager(nc)),
         this.#consumerPlan,
         setup,
+      );
+    }
+  }
+
+  /**
+   * Leaves a server in lame duck mode without losing a task: intake is paused first (the server
+   * stops routing here, what it delivered is answered on this connection), then the connection
+   * moves to another server and intake resumes there. Other workers take the work meanwhile.
+   */
+  async #moveAway(nc: NatsConnection): Promise<void> {
+    const { context, logger } = this.#use();
+    if (this.#moving || context.stopSignal.aborted) return;
+    this.#moving = true;
+    const started = Date.now();
+    try {
+      await Promise.all(this.#intakes.map((intake) => intake.pause()));
+      await nc.flush();
+      const moved = new Promise<void>((resolve) => {
+        this.#onReconnect = resolve;
+      });
+      nc.reconnect();
+      await Promise.race([moved, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
+    } catch (error) {
+      logger.warn({ error: describeError(error) }, 'could not move to another NATS server');
+    } finally {
+      this.#onReconnect = undefined;
+      this.#moving = false;
+      if (!context.stopSignal.aborted) for (const intake of this.#intakes) intake.resume();
+      logger.info(
+        { server: nc.getServer(), pausedMs: Date.now() - started },
+        'moved to another NATS server',
       );
     }
   }

@@ -37,6 +37,13 @@ export interface Intake {
   /** No new task is delivered once this resolves; tasks already delivered still run. Safe
    * to call on an intake whose `open` has not finished: it then never starts. */
   close(): Promise<void>;
+  /**
+   * Stops taking tasks for a while (the connection is about to move to another server):
+   * resolves once nothing delivered on this connection is still in flight or unanswered.
+   */
+  pause(): Promise<void>;
+  /** Takes tasks again after {@link pause}; does nothing once closed. */
+  resume(): void;
 }
 
 export interface RequestIntakeDeps {
@@ -48,6 +55,11 @@ export interface RequestIntakeDeps {
   readonly codec: Codec<unknown, unknown>;
   readonly maxPayloadBytes: number;
 }
+
+/** The labels of the answers a worker gives, made once (a reply is the hot path). */
+const answerLabels: Record<number, Readonly<Record<string, string>>> = Object.fromEntries(
+  [200, 400, 413, 422, 500, 503, 504].map((code) => [code, { code: String(code) }]),
+);
 
 /** A deadline header that is not epoch milliseconds. */
 const badDeadline = Symbol('bad deadline');
@@ -66,6 +78,10 @@ export class RequestIntake implements Intake {
   readonly stats: EndpointStats;
   readonly #deps: RequestIntakeDeps;
   #sub: Subscription | undefined;
+  #closed = false;
+  /** Tasks delivered and not answered yet, and who waits for them to be answered. */
+  #unanswered = 0;
+  #answered: (() => void)[] = [];
 
   constructor(deps: RequestIntakeDeps) {
     this.#deps = deps;
@@ -84,8 +100,19 @@ export class RequestIntake implements Intake {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     const sub = this.#sub;
     if (sub && !sub.isClosed()) await sub.drain();
+  }
+
+  async pause(): Promise<void> {
+    const sub = this.#sub;
+    if (sub && !sub.isClosed()) await sub.drain();
+    if (this.#unanswered > 0) await new Promise<void>((resolve) => this.#answered.push(resolve));
+  }
+
+  resume(): void {
+    if (!this.#closed && (this.#sub === undefined || this.#sub.isClosed())) this.open();
   }
 
   #handle(msg: Msg): void {
@@ -94,9 +121,17 @@ export class RequestIntake implements Intake {
     this.stats.request();
     const requestId = msg.headers?.get(headerNames.requestId) || undefined;
     let replied = false;
+    this.#unanswered++;
     const reply = (data: Uint8Array, refusal?: Refusal): void => {
       if (replied) return;
       replied = true;
+      if (--this.#unanswered === 0) for (const resolve of this.#answered.splice(0)) resolve();
+      context.count(
+        'handover_nats_answers_total',
+        answerLabels[refusal?.status ?? 200] ?? {
+          code: String(refusal?.status),
+        },
+      );
       const sent = respond(msg, requestId, data, refusal, logger);
       this.stats.done(started, sent ? refusal?.message : 'the result could not be sent');
     };

@@ -106,6 +106,11 @@ export class JetStreamIntake implements Intake {
     this.#beat.unref();
   }
 
+  /** Nothing to do yet: a pull request in flight while the connection moves is re-issued. */
+  async pause(): Promise<void> {}
+
+  resume(): void {}
+
   async close(): Promise<void> {
     this.#stopping = true;
     this.#wake();

@@ -39,6 +39,7 @@ function registryOn(kv: KV, instance: string): Registry {
     id: 'w-1',
     instance,
     deregistered: false,
+    count: () => {},
     timing: { heartbeatMs: 1000, warmupTimeoutMs: 60_000 },
     snapshot: () => ({
       service: 'orders',

@@ -156,6 +156,7 @@ export class Registry {
         if (this.#failing) this.#deps.logger.info({ state }, 'registry entry written again');
         this.#failing = false;
       } catch (error) {
+        this.#deps.context.count('handover_registry_write_failures_total');
         const level = this.#failing ? 'debug' : 'warn';
         this.#failing = true;
         if (!duplicateId(error)) this.#reopen = true;
