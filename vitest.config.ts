@@ -25,6 +25,14 @@ export default defineConfig({
       ...['core', 'identity', 'testkit', 'nats', 'http', 'express', 'fastify'].map((name) =>
         project(name),
       ),
+      // Docker Swarm scenarios (packages/e2e): after every other project, one file at a time
+      // (they share the engine and the machine's cores); skipped without Docker, failed in CI.
+      project('e2e', {
+        testTimeout: 600_000,
+        hookTimeout: 600_000,
+        fileParallelism: false,
+        sequence: { groupOrder: 1 },
+      }),
       // Checks across packages (docs against code).
       { extends: true as const, test: { name: 'repo', root: '.', include: ['test/**/*.test.ts'] } },
     ],
