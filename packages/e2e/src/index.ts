@@ -47,7 +47,9 @@ export {
   type Step,
   teardown,
 } from './scenario.js';
+export { deployStack, removeStack, waitHealthy, writeOverride } from './stack.js';
 export {
+  type ContainerExit,
   createNetwork,
   createService,
   removeNetwork,
@@ -62,6 +64,7 @@ export {
   type UpdatePolicy,
   updateService,
   updateStatus,
+  watchExits,
 } from './swarm.js';
 export { until } from './until.js';
 export { runtimeStage, treeHash, workspaceImage } from './workspace-image.js';

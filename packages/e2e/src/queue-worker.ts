@@ -13,6 +13,7 @@ import {
   runningContainers,
   type ServiceSpec,
   type TaskContainer,
+  type UpdatePolicy,
 } from './swarm.js';
 import { until } from './until.js';
 import { workspaceImage } from './workspace-image.js';
@@ -78,6 +79,8 @@ export interface DeployOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Overrides of the image's HEALTHCHECK. */
   readonly health?: ServiceSpec['health'];
+  /** Overrides of the stack's `update_config` (e.g. `{ order: 'stop-first' }`). */
+  readonly update?: UpdatePolicy;
 }
 
 /**
@@ -115,7 +118,11 @@ export async function deployQueueWorker(
     health: options.health,
   });
   const { HANDOVER_VERSION: _pinned, ...env } = spec.env ?? {};
-  const createMs = await createService({ ...spec, env });
+  const createMs = await createService({
+    ...spec,
+    env,
+    update: { ...spec.update, ...options.update },
+  });
   return {
     prefix,
     network,
@@ -140,7 +147,7 @@ export interface RegistryCheck {
  * on the deployment's network. Fails with what it last saw.
  */
 export async function registryMatches(
-  deployment: Deployment,
+  deployment: Pick<Deployment, 'worker' | 'network' | 'natsUrl' | 'service' | 'images'>,
   {
     version,
     replicas,

@@ -26,32 +26,66 @@ export function versionLine(load: NatsLoadSummary): { line: string; legend: stri
   return { line, legend: order.map((v, i) => `${i + 1}: ${v}`).join('   ') };
 }
 
-/** Per worker, from its own events: when it was ready, drained, stopped (s since the load began). */
-function workerLines(load: NatsLoadSummary): string[] {
-  const workers = new Map<string, Record<string, string>>();
+interface Lane {
+  id: string;
+  version: string;
+  ready?: number;
+  draining?: number;
+  stopped?: number;
+  drainMs?: number;
+  abandoned?: number;
+  exit?: number;
+}
+
+/** Per worker, from its own events (times in ms since the load began), with its exit code. */
+function lanes(phase: Phase): Lane[] {
+  const { load } = phase;
+  const byId = new Map<string, Lane>();
   for (const event of load.events) {
-    const w = workers.get(event.id) ?? { version: event.version };
-    w[event.type] = s(Date.parse(event.at) - load.t0);
+    const lane = byId.get(event.id) ?? { id: event.id, version: event.version };
+    const at = Date.parse(event.at) - load.t0;
+    if (event.type === 'ready') lane.ready = at;
+    if (event.type === 'draining' || event.type === 'failed') lane.draining ??= at;
     if (event.type === 'stopped')
-      w.drain = `${event.drainMs ?? '?'} ms drain, ${event.abandoned ?? '?'} abandoned`;
-    workers.set(event.id, w);
+      Object.assign(lane, { stopped: at, drainMs: event.drainMs, abandoned: event.abandoned });
+    byId.set(event.id, lane);
   }
-  return [...workers].map(
-    ([id, w]) =>
-      `    ${id.padEnd(13)} ${w.version?.padEnd(6)} ready ${w.ready ?? '-'}, draining ${w.draining ?? '-'}, stopped ${w.stopped ?? '-'}${w.drain ? ` (${w.drain})` : ''}`,
+  // The worker id is the container's host name: the first 12 characters of its id.
+  for (const lane of byId.values())
+    lane.exit = phase.ended.find((t) => t.containerId?.startsWith(lane.id))?.exitCode;
+  // Old workers (ready before the load began) first, then by when they became ready.
+  const key = (lane: Lane) => lane.ready ?? Number.NEGATIVE_INFINITY;
+  return [...byId.values()].sort(
+    (a, b) => key(a) - key(b) || (a.draining ?? 0) - (b.draining ?? 0),
   );
 }
+
+const glyph = (lane: Lane, t: number): string => {
+  if (lane.stopped !== undefined && t >= lane.stopped) return ' ';
+  if (lane.draining !== undefined && t >= lane.draining) return '▒';
+  // A worker that was ready before the load began has no ready event in it.
+  if (lane.ready === undefined ? lane.draining !== undefined : t >= lane.ready) return '█';
+  return ' ';
+};
 
 /** The phase as text, for the test log and the demo. */
 export function phaseReport(phase: Phase): string {
   const { requests, jobs, consumer } = phase.load;
   const versions = versionLine(phase.load);
+  const columns = Math.max(1, versions.line.length);
+  const rows = lanes(phase);
+  const ms = (v: number | undefined) => (v === undefined ? '-' : s(v));
   const lines = [
     `${phase.name} (${s(phase.ms)})`,
     `  commands: ${phase.steps.map((step) => `${step.name} ${s(step.ms)}`).join(', ') || '-'}`,
     `  plain requests (no retry): ${requests.sent} sent, ${requests.ok} ok, ${requests.failed} failed${kinds(requests.errors)}`,
-    `  jobs: ${jobs.published} published${jobs.publishFailed ? `, ${jobs.publishFailed} not published${kinds(jobs.errors)}` : ''}, ${jobs.acked} acked, ${jobs.unacked} unacked, ${jobs.redelivered} redelivered, ${jobs.naks} naks`,
-    `  consumer after the load: ${consumer ? `${consumer.numPending} pending + ${consumer.numAckPending} ack pending (ack_wait ${consumer.ackWaitMs} ms)` : '-'}; last ack ${jobs.ackWaitMs} ms after the load stopped`,
+  ];
+  if (phase.load.options.jobRate > 0)
+    lines.push(
+      `  jobs: ${jobs.published} published${jobs.publishFailed ? `, ${jobs.publishFailed} not published${kinds(jobs.errors)}` : ''}, ${jobs.acked} acked, ${jobs.unacked} unacked, ${jobs.redelivered} redelivered, ${jobs.naks} naks`,
+      `  consumer after the load: ${consumer ? `${consumer.numPending} pending + ${consumer.numAckPending} ack pending (ack_wait ${consumer.ackWaitMs} ms)` : '-'}; all acked ${jobs.ackWaitMs} ms after the load stopped`,
+    );
+  lines.push(
     `  ended tasks: ${
       phase.ended
         .map(
@@ -60,10 +94,18 @@ export function phaseReport(phase: Phase): string {
         )
         .join(', ') || 'none'
     }`,
-    '  workers (their own events, s since the load began):',
-    ...workerLines(phase.load),
-    `  versions answering, 1 s a column: ${versions.line}`,
-    `    ${versions.legend}   +: both   x: a failure`,
-  ];
+    '  worker        version  ready  draining  stopped  drain ms  exit   (s since the load began)',
+    ...rows.map(
+      (w) =>
+        `  ${w.id.padEnd(13)} ${w.version.padEnd(7)} ${ms(w.ready).padStart(6)} ${ms(w.draining).padStart(9)} ${ms(w.stopped).padStart(8)} ${String(w.drainMs ?? '-').padStart(9)} ${String(w.exit ?? '-').padStart(5)}`,
+    ),
+    `  timeline, 1 s a column:   █ ready   ▒ draining`,
+    ...rows.map(
+      (w) =>
+        `  ${`${w.id} ${w.version}`.padEnd(20)}${Array.from({ length: columns }, (_, i) => glyph(w, i * 1000 + 500)).join('')}`,
+    ),
+    `  ${'versions answering'.padEnd(20)}${versions.line}`,
+    `  ${''.padEnd(20)}${versions.legend}   +: both   x: a failure`,
+  );
   return lines.join('\n');
 }

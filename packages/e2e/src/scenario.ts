@@ -27,6 +27,7 @@ export interface Step {
 /** A task that was running when the phase began, or started during it, and has ended. */
 export interface EndedTask {
   readonly taskId: string;
+  readonly containerId?: string;
   readonly slot?: number;
   readonly image?: string;
   /** Swarm's state of the task (`shutdown`, `failed`...); `removed` once a scale-down deleted it. */
@@ -111,6 +112,7 @@ function endedTasks(listed: readonly Task[], exits: readonly ContainerExit[]): E
   const byTask = new Map(exits.map((e) => [e.taskId, e]));
   const fromList = listed.map((t) => ({
     taskId: t.id,
+    containerId: t.containerId,
     slot: t.slot,
     image: t.image,
     state: t.state,
@@ -122,6 +124,7 @@ function endedTasks(listed: readonly Task[], exits: readonly ContainerExit[]): E
     .filter((e) => !listed.some((t) => t.id === e.taskId))
     .map((e) => ({
       taskId: e.taskId,
+      containerId: e.containerId,
       state: 'removed',
       exitCode: e.exitCode,
       containerExitCode: e.exitCode,

@@ -82,12 +82,19 @@ export async function createNetwork(name: string): Promise<void> {
   await docker(['network', 'create', '--driver', 'overlay', '--attachable', name]);
 }
 
-/** Removes a network, retrying while the engine still tears down its last endpoints. */
+/** Removes a network (gone already is fine), retrying while the engine tears down endpoints. */
 export async function removeNetwork(name: string): Promise<void> {
-  await until(() => docker(['network', 'rm', name]).then(() => true), {
-    timeoutMs: 30_000,
-    what: `network ${name} removed`,
-  });
+  await until(
+    () =>
+      docker(['network', 'rm', name]).then(
+        () => true,
+        (error: Error) => {
+          if (/not found/i.test(error.message)) return true;
+          throw error;
+        },
+      ),
+    { timeoutMs: 30_000, what: `network ${name} removed` },
+  );
 }
 
 /** `docker service create`, which returns once the tasks run (and are healthy). */
