@@ -31,7 +31,11 @@ export async function ensureImage(tag: string, build: () => Promise<void>): Prom
   }
 }
 
-async function rootfsImage(repository: string, spec: RootfsSpec): Promise<string> {
+/**
+ * An image of host binaries (with their libraries) and files, tagged `handover-e2e/<repository>:<content hash>`:
+ * built once, found afterwards. How `haproxy` or another server gets an image here.
+ */
+export async function hostImage(repository: string, spec: RootfsSpec): Promise<string> {
   const tag = `handover-e2e/${repository}:${rootfsHash(spec)}`;
   await ensureImage(tag, () => importRootfs(tag, spec, e2ePath('build', `rootfs-${repository}`)));
   return tag;
@@ -44,7 +48,7 @@ async function rootfsImage(repository: string, spec: RootfsSpec): Promise<string
  */
 export function nodeImage(node = process.execPath): Promise<string> {
   const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
-  return rootfsImage('node', {
+  return hostImage('node', {
     binaries: [{ from: node, to: '/usr/local/bin/node' }, { from: '/bin/sh' }],
     files: users,
     dirs,
@@ -57,7 +61,7 @@ export function nodeImage(node = process.execPath): Promise<string> {
  * service's command (`-js -sd /data`) is its arguments, as with the official image.
  */
 export function natsImage(natsServer = '/usr/sbin/nats-server'): Promise<string> {
-  return rootfsImage('nats', {
+  return hostImage('nats', {
     binaries: [{ from: natsServer, to: '/usr/local/bin/nats-server' }, { from: '/bin/sh' }],
     files: users,
     dirs: [...dirs, { path: '/data', mode: 0o755 }],

@@ -17,7 +17,14 @@ export {
   dockerJson,
   dockerOutput,
 } from './docker.js';
-export { ensureImage, natsImage, nodeImage, pruneImages, versionedImage } from './images.js';
+export {
+  ensureImage,
+  hostImage,
+  natsImage,
+  nodeImage,
+  pruneImages,
+  versionedImage,
+} from './images.js';
 export {
   inspectNats,
   type NatsLoad,

@@ -17,8 +17,8 @@ const usage = `Usage: pnpm demo --docker [options]
   --workers N        replicas (default 3)
   --order ORDER      start-first (default, as stack.yml) or stop-first
   --scale-to N       after the update, docker service scale to N (default: no scaling)
-  --rate N           plain NATS requests a second, no retry (default 200)
-  --job-rate N       JetStream jobs a second (default 50)
+  --rate N           plain NATS requests a second, no retry (default 500)
+  --job-rate N       JetStream jobs a second (default 100)
   --duration S       seconds of steady load before and after the commands (default 3)
   --task-ms MS       simulated work per task (default 20)
   --out DIR          where summary.json goes (default demo-report)
@@ -31,8 +31,8 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '3' },
     order: { type: 'string', default: 'start-first' },
     'scale-to': { type: 'string' },
-    rate: { type: 'string', default: '200' },
-    'job-rate': { type: 'string', default: '50' },
+    rate: { type: 'string', default: '500' },
+    'job-rate': { type: 'string', default: '100' },
     duration: { type: 'string', default: '3' },
     'task-ms': { type: 'string', default: '20' },
     out: { type: 'string', default: 'demo-report' },

@@ -20,7 +20,7 @@ import {
 import { describeWithDocker } from './with-docker.js';
 
 const check = await checkDocker();
-const rate = Number(process.env.HANDOVER_E2E_RATE ?? 200);
+const rate = Number(process.env.HANDOVER_E2E_RATE ?? 500);
 
 describeWithDocker(check, 'examples/deploy/stack.yml under docker stack deploy', () => {
   const stack = runPrefix();
