@@ -44,7 +44,7 @@ export {
   readStack,
   registryMatches,
 } from './queue-worker.js';
-export { phaseReport, versionLine } from './report.js';
+export { fewestReady, phaseReport, versionLine } from './report.js';
 export { importRootfs, type RootfsSpec, rootfsHash, sharedLibraries } from './rootfs.js';
 export {
   type EndedTask,

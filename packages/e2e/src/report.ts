@@ -26,6 +26,26 @@ export function versionLine(load: NatsLoadSummary): { line: string; legend: stri
   return { line, legend: order.map((v, i) => `${i + 1}: ${v}`).join('   ') };
 }
 
+/**
+ * The fewest workers ready at once while workers of `version` were replaced, from the workers'
+ * own events: `initial` ready when the load began, +1 at each `ready`, -1 at each `draining`,
+ * looked at after each `draining` of a `version` worker. start-first keeps it at the replica
+ * count; stop-first takes one away; with one replica that is none.
+ */
+export function fewestReady(load: NatsLoadSummary, initial: number, version: string): number {
+  let ready = initial;
+  let fewest = Number.POSITIVE_INFINITY;
+  const events = [...load.events].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  for (const event of events) {
+    if (event.type === 'ready') ready++;
+    if (event.type === 'draining' || event.type === 'failed') {
+      ready--;
+      if (event.version === version) fewest = Math.min(fewest, ready);
+    }
+  }
+  return fewest;
+}
+
 interface Lane {
   id: string;
   version: string;

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkDocker } from './docker.js';
 import { deployQueueWorker, queueWorkerImages, registryMatches } from './queue-worker.js';
-import { phaseReport } from './report.js';
+import { fewestReady, phaseReport } from './report.js';
 import { runPhase, runPrefix, type Step, teardown } from './scenario.js';
 import { scaleService, updateService } from './swarm.js';
 
@@ -120,7 +120,10 @@ try {
     steps,
     steadyMs: number('duration', 0) * 1000,
   });
-  console.log(`\n${phaseReport(phase)}\n`);
+  console.log(`\n${phaseReport(phase)}`);
+  console.log(
+    `  fewest workers ready at once while 1.0.0 was replaced: ${fewestReady(phase.load, workers, '1.0.0')} of ${workers}\n`,
+  );
   const { requests, jobs } = phase.load;
   const badExits = phase.ended.filter((t) => t.exitCode !== 0);
   failed = requests.failed + jobs.unacked + jobs.publishFailed + badExits.length;

@@ -7,6 +7,7 @@ import {
   checkDocker,
   type Deployment,
   deployQueueWorker,
+  fewestReady,
   type Phase,
   phaseReport,
   pruneImages,
@@ -139,6 +140,8 @@ describeWithDocker(check, 'the queue worker on Docker Swarm', () => {
     expectNothingLost(phase, report);
     expectCleanExits(phase, 5, report); // 3 replaced, 2 scaled away
     expectVersionsSwitched(phase, '1.0.0', '2.0.0', report);
+    // start-first (stack.yml): a new worker was ready before each old one began to drain.
+    expect(fewestReady(phase.load, 3, '1.0.0'), report).toBe(3);
     // The registry ids are the new containers' host names, with their overlay addresses.
     expect(afterUpdate.entries.every((e) => e.version === '2.0.0')).toBe(true);
     const oldIds = new Set(before.entries.map((e) => e.id));
@@ -171,6 +174,7 @@ describeWithDocker(check, 'the queue worker on Docker Swarm', () => {
     expect(requests.failed, report).toBeGreaterThan(0);
     expect(Object.keys(requests.errors), report).toEqual(['no responders']);
     expect(gapMs, report).toBeGreaterThan(0);
+    expect(fewestReady(phase.load, 1, '2.0.0'), report).toBe(0);
     // ...and only then: every failure was sent inside the gap (1 s of slack for the clocks).
     for (const failure of requests.failures) {
       expect(failure.sentAt, report).toBeGreaterThanOrEqual(Date.parse(draining?.at ?? '') - 1000);
@@ -197,6 +201,7 @@ describeWithDocker(check, 'the queue worker on Docker Swarm', () => {
     expectNothingLost(phase, report);
     expectCleanExits(phase, 3, report);
     expectVersionsSwitched(phase, '3.0.0', '4.0.0', report);
+    expect(fewestReady(phase.load, 3, '3.0.0'), report).toBe(2);
     await registryMatches(deployment, { version: '4.0.0', replicas: 3 });
   }, 300_000);
 });
