@@ -77,7 +77,7 @@ ensure() {
     say "starting dockerd ($host, log $log)"
     # setsid: the daemon outlives the shell (and the CI step) that started it.
     setsid dockerd --data-root "$dir/data" --exec-root "$dir/exec" -H "$host" \
-      --pidfile "$pidfile" --log-level warn >>"$log" 2>&1 </dev/null &
+      --pidfile "$pidfile" --log-level warn >"$log" 2>&1 </dev/null &
     local waited=0
     until docker_ version >/dev/null 2>&1; do
       ((waited++ < 120)) || die "dockerd did not answer on $host within 60 s; last log lines:

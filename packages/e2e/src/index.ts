@@ -43,6 +43,7 @@ export {
   queueWorkerImages,
   readStack,
   registryMatches,
+  removeQueueWorker,
 } from './queue-worker.js';
 export { fewestReady, phaseReport, versionLine } from './report.js';
 export { importRootfs, type RootfsSpec, rootfsHash, sharedLibraries } from './rootfs.js';

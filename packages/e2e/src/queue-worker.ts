@@ -7,6 +7,7 @@ import { serviceFromCompose } from './compose.js';
 import { natsImage, nodeImage, versionedImage } from './images.js';
 import { inspectNats, type RegistryEntry } from './nats-load.js';
 import { repoRoot } from './paths.js';
+import { teardown } from './scenario.js';
 import {
   createNetwork,
   createService,
@@ -69,6 +70,21 @@ export interface Deployment {
   readonly images: QueueWorkerImages;
 }
 
+const names = (prefix: string) => ({
+  network: `${prefix}-net`,
+  nats: `${prefix}-nats`,
+  worker: `${prefix}-worker`,
+});
+
+/**
+ * Removes what {@link deployQueueWorker} made with this prefix, also when it failed half-way:
+ * the worker first (it deregisters from NATS), then NATS, the network and the volume.
+ */
+export function removeQueueWorker(prefix: string): Promise<void> {
+  const { network, nats, worker } = names(prefix);
+  return teardown(prefix, [worker, nats], network);
+}
+
 /** Options of {@link deployQueueWorker}. */
 export interface DeployOptions {
   readonly prefix: string;
@@ -94,9 +110,7 @@ export async function deployQueueWorker(
 ): Promise<Deployment & { createMs: number }> {
   const { prefix, images } = options;
   const stack = readStack();
-  const network = `${prefix}-net`;
-  const nats = `${prefix}-nats`;
-  const worker = `${prefix}-worker`;
+  const { network, nats, worker } = names(prefix);
   const natsUrl = `nats://${nats}:4222`;
   await createNetwork(network);
   await createService(

@@ -8,9 +8,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkDocker } from './docker.js';
-import { deployQueueWorker, queueWorkerImages, registryMatches } from './queue-worker.js';
+import {
+  deployQueueWorker,
+  queueWorkerImages,
+  registryMatches,
+  removeQueueWorker,
+} from './queue-worker.js';
 import { fewestReady, phaseReport } from './report.js';
-import { runPhase, runPrefix, type Step, teardown } from './scenario.js';
+import { runPhase, runPrefix, type Step } from './scenario.js';
 import { scaleService, updateService } from './swarm.js';
 
 const usage = `Usage: pnpm demo --docker [options]
@@ -137,9 +142,13 @@ try {
     );
   else console.log('\nNothing failed, nothing was lost, every replaced task exited 0.');
 } finally {
-  if (deployment && !values.keep) {
-    await teardown(prefix, [deployment.worker, deployment.nats], deployment.network);
+  if (!values.keep) {
+    await removeQueueWorker(prefix);
     log('services, network and volume removed');
+  } else if (deployment) {
+    log(
+      `kept: docker service rm ${deployment.worker} ${deployment.nats}; docker network rm ${deployment.network}`,
+    );
   }
 }
 process.exit(failed > 0 ? 1 : 0);
