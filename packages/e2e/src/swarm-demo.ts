@@ -96,7 +96,7 @@ try {
   });
   const d = deployment;
   log(
-    `${d.worker}: ${workers} replicas of 1.0.0 created in ${d.createMs} ms, with NATS (${d.nats})`,
+    `${d.worker}: ${workers} replica${workers === 1 ? '' : 's'} of 1.0.0 created in ${d.createMs} ms, with NATS (${d.nats})`,
   );
   await registryMatches(d, { version: '1.0.0', replicas: workers });
   log('registry: one entry per container, ids = host names');
