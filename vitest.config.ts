@@ -27,7 +27,7 @@ const project = (name: string, extra: Record<string, unknown> = {}) => ({
 // not skew the timing of the rest. `HANDOVER_TEST_SCOPE=light` runs the others only (the Node
 // 22/24 runs in .ci/run), `heavy` the heavy ones only; unset, everything.
 const scope = process.env.HANDOVER_TEST_SCOPE;
-const heavyProjects = new Set(['consumer', 'cluster']);
+const heavyProjects = new Set(['consumer', 'cluster', 'e2e']);
 const inScope = (name: string): boolean =>
   scope === 'light' ? !heavyProjects.has(name) : scope === 'heavy' ? heavyProjects.has(name) : true;
 
@@ -45,6 +45,14 @@ export default defineConfig({
         include: ['test/cluster/**/*.test.ts'],
         testTimeout: 120_000,
         hookTimeout: 60_000,
+      }),
+      // Docker Swarm scenarios (packages/e2e): after every other project, one file at a time
+      // (they share the engine and the machine's cores); skipped without Docker, failed in CI.
+      project('e2e', {
+        testTimeout: 600_000,
+        hookTimeout: 600_000,
+        fileParallelism: false,
+        sequence: { groupOrder: 1 },
       }),
       // Checks across packages (docs against code, examples, the demo).
       { extends: true as const, test: { name: 'repo', root: '.', include: ['test/*.test.ts'] } },

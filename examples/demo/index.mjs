@@ -1,7 +1,7 @@
 // The rolling-update demo: a private nats-server, the controller, N workers of version 1.0.0
 // under steady load, rolled to 2.0.0 the way `docker service update --update-order start-first
 // --update-delay D --stop-grace-period G` does; then a report, and exit 1 if anything failed.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +21,24 @@ const usage = `Usage: pnpm demo [options]
   --update-delay MS   pause between two replacements (default 1000)
   --grace-period MS   SIGTERM to SIGKILL, as --stop-grace-period (default 6000)
   --order ORDER       start-first (default) or stop-first
-  --out DIR           where to write timeline.html (default demo-report)`;
+  --out DIR           where to write timeline.html (default demo-report)
+  --docker            the same update in real containers on Docker Swarm
+                      (pnpm demo --docker --help for its options)`;
+
+// --docker: the same rolling update in real containers on Docker Swarm (packages/e2e).
+if (process.argv.includes('--docker')) {
+  const e2e = fileURLToPath(new URL('../../packages/e2e/', import.meta.url));
+  const { status } = spawnSync(
+    process.execPath,
+    [
+      join(e2e, 'node_modules/tsx/dist/cli.mjs'),
+      join(e2e, 'src/swarm-demo.ts'),
+      ...process.argv.slice(2),
+    ],
+    { stdio: 'inherit' },
+  );
+  process.exit(status ?? 1);
+}
 
 const { values } = parseArgs({
   options: {
