@@ -1,3 +1,5 @@
+import { waitFor } from '@handover/testkit/wait';
+
 /** Options of {@link until}. */
 export interface UntilOptions {
   /** Give up after this long. @default 30000 */
@@ -9,27 +11,13 @@ export interface UntilOptions {
 }
 
 /**
- * Polls `probe` until it returns something other than `undefined`/`false`, bounded. The same
- * contract as testkit's `waitFor`, without testkit's vitest imports (the Swarm demo uses it).
+ * Polls `probe` until it returns something other than `undefined`/`false`, bounded: testkit's
+ * `waitFor` (imported alone: the testkit index pulls in vitest, which the Swarm demo does not
+ * have) with defaults suited to probes that run docker commands.
  */
-export async function until<T>(
+export function until<T>(
   probe: () => T | undefined | false | Promise<T | undefined | false>,
   options: UntilOptions = {},
 ): Promise<T> {
-  const { timeoutMs = 30_000, intervalMs = 250, what = 'condition' } = options;
-  const started = Date.now();
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() - started >= timeoutMs) {
-      const detail = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-      throw new Error(`timed out after ${Date.now() - started} ms waiting for ${what}${detail}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
+  return waitFor(probe, { timeoutMs: 30_000, intervalMs: 250, ...options });
 }
