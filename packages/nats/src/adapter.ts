@@ -250,6 +250,10 @@ class NatsAdapter implements NatsBroker {
       endpoints: () => this.#intakes.filter((i) => i instanceof RequestIntake).map((i) => i.stats),
     });
     this.#serviceApi.open();
+    // One round trip: the server has taken the subscriptions before anything says ready (with
+    // no registry there is no other round trip, and a request sent at once met no responders).
+    await nc.flush();
+    if (signal.aborted) return;
     await this.#registry?.announce(signal);
     if (signal.aborted) return;
     this.#publish('ready');

@@ -149,6 +149,25 @@ describe('the NATS adapter and the lifecycle contract', () => {
     expect(own, 'entries written by the stopped worker').toEqual([]);
   });
 
+  it('answers a request sent the instant start() resolves, without a registry too', async () => {
+    // Ready means the server has the subscription: fifty tries, since the race is short.
+    for (let i = 0; i < 50; i++) {
+      const w = createWorker({
+        service: 'instant',
+        identity: { id: `instant-${i}`, hostname: 'h', addresses: [] },
+        exit: false,
+        signals: [],
+        env: {},
+        logger: captureLogger(),
+      });
+      w.use(natsBroker({ servers: server().url, registry: false, handler: () => 'here' }));
+      await w.start();
+      const reply = await nc().request('handover.instant.tasks', '{}', { timeout: 2000 });
+      expect(reply.json()).toBe('here');
+      await w.drain();
+    }
+  });
+
   it('stops following the status of a connection it did not open when it closes', async () => {
     const own = await connect({ servers: server().url });
     const logger = captureLogger();
