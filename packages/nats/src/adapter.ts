@@ -14,7 +14,7 @@ import { type Intake, RequestIntake } from './intake.js';
 import { JetStreamIntake } from './jetstream-intake.js';
 import { type ConsumerFacts, type ConsumerPlan, ensureConsumer } from './jetstream-setup.js';
 import { defaultPrefix, type ServiceNames, serviceNames } from './names.js';
-import type { NatsBrokerOptions } from './options.js';
+import { defaultPullExpiresMs, type NatsBrokerOptions } from './options.js';
 import { validateBrokerOptions } from './options-validate.js';
 import { Registry } from './registry.js';
 import { ServiceApi } from './service-api.js';
@@ -135,19 +135,20 @@ class NatsAdapter implements NatsBroker {
     if (js && this.#consumerFacts) {
       this.#intakes.push(
         new JetStreamIntake({
-          js: jetstream(nc),
-          worker,
+          nc,
+          slots: worker,
           logger,
+          apiPrefix: jetstream(nc).apiPrefix,
           stream: js.stream,
           consumer: js.consumer ?? worker.service,
           facts: this.#consumerFacts,
           handler: js.handler,
           codec: (this.#options.codec ?? jsonCodec) as Codec<unknown, unknown>,
+          pullExpiresMs: js.pullExpiresMs ?? defaultPullExpiresMs,
           nakDelayMs: js.nakDelayMs ?? { base: 1000, max: 30_000 },
           termReasons: serverAtLeast(nc, 2, 11),
           recover: async () => {
             await ensureConsumer(await jetstreamManager(nc), this.#consumerPlan as ConsumerPlan);
-            return jetstream(nc).consumers.get(js.stream, js.consumer ?? worker.service);
           },
         }),
       );

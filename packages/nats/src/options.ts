@@ -61,4 +61,14 @@ export interface JetStreamIntakeOptions<In = unknown> {
    * @default { base: 1000, max: 30000 }
    */
   readonly nakDelayMs?: { readonly base: number; readonly max: number };
+  /**
+   * How long each pull request waits at the server, in ms (50 to 10000). A stopping worker
+   * waits for its open requests to run out, so this bounds what a drain adds to the longest
+   * job; an idle worker sends about one request per this period. See docs/jetstream.md.
+   * @default 200
+   */
+  readonly pullExpiresMs?: number;
 }
+
+/** The default of {@link JetStreamIntakeOptions.pullExpiresMs}. */
+export const defaultPullExpiresMs = 200;
