@@ -24,7 +24,11 @@ interface Variant {
   readonly bare: boolean;
   readonly concurrency: string;
   readonly taskMs: string;
+  /** Another build of @handover/nats for this variant (COMPARE_NATS). */
+  readonly build?: string;
 }
+/** COMPARE_NATS=<path to another build's dist/index.js>: its workers run in the same rounds. */
+const compare = process.env.COMPARE_NATS;
 const variants: Variant[] = [];
 for (const taskMs of taskKinds) {
   // No-op jobs: one bare loop (its concurrency does not apply); 1 ms jobs: one per level.
@@ -33,6 +37,10 @@ for (const taskMs of taskKinds) {
     if (taskMs !== '0')
       variants.push({ name: `bare${level}/${taskMs}`, bare: true, concurrency: level, taskMs });
     variants.push({ name: `w${level}/${taskMs}`, bare: false, concurrency: level, taskMs });
+    if (compare) {
+      const name = `c${level}/${taskMs}`;
+      variants.push({ name, bare: false, concurrency: level, taskMs, build: compare });
+    }
   }
 }
 
@@ -73,6 +81,7 @@ try {
         TASK_MS: variant.taskMs,
         JOBS: String(jobs),
         WARM: String(warm),
+        HANDOVER_NATS: variant.build ?? '',
       });
       const serverCpu0 = natsServerCpuMs(server.port) ?? Number.NaN;
       const done = await waitForOutput(worker.child, /done ([\d.]+) cpu ([\d.]+) jobs (\d+)/);
@@ -123,6 +132,14 @@ for (const taskMs of taskKinds) {
     const cpu = (name: string) =>
       `${fmt(median(clientCpu[name] ?? []))} µs client, ${fmt(median(serverCpu[name] ?? []))} µs server`;
     console.log(`  CPU per job: worker ${cpu(worker)}; bare ${cpu(bare)}`);
+    if (compare) {
+      report(
+        `  the other build (COMPARE_NATS), same rounds (${(rates[`c${level}/${taskMs}`] ?? []).map((r) => fmt(r, 0)).join(' ')})`,
+        { value: m(`c${level}/${taskMs}`), unit: 'jobs/s' },
+        { label: 'the same bare loop', value: m(bare) },
+      );
+      console.log(`  CPU per job, other build: ${cpu(`c${level}/${taskMs}`)}`);
+    }
     console.log(
       `  pull requests per 1000 jobs: worker ${fmt((median(pulls[worker] ?? []) / jobs) * 1000)}, bare ${fmt((median(pulls[bare] ?? []) / jobs) * 1000)}; bare rounds ${(rates[bare] ?? []).map((r) => fmt(r, 0)).join(' ')}`,
     );

@@ -26,6 +26,8 @@ export interface PullerDeps {
   readonly logger: Logger;
 }
 
+/** Monotonic ms: deadlines must not move with the wall clock. */
+const now = (): number => performance.now();
 /** Lanes: inboxes with one request open on each. Four keep a busy intake's pipe full. */
 const laneCount = 4;
 /** After a refusal or a vanished consumer: wait this long before asking again. */
@@ -60,7 +62,7 @@ export class Puller {
   #stopping = false;
   #stopped: (() => void) | undefined;
   #connected = true;
-  #pausedUntil = 0;
+  #pausedUntil = Number.NEGATIVE_INFINITY;
   #recovering = false;
   #recoveredAt = Number.NEGATIVE_INFINITY;
   #loggedAt = Number.NEGATIVE_INFINITY;
@@ -69,7 +71,9 @@ export class Puller {
 
   constructor(deps: PullerDeps) {
     this.#deps = deps;
-    const slackMs = Math.max(100, deps.expiresMs / 2);
+    // A request is presumed over this long after its expiry without a word from the server:
+    // only requests the server dropped silently wait for it, so it is generous.
+    const slackMs = Math.max(250, deps.expiresMs / 2);
     this.#ledger = new CreditLedger({
       lanes: laneCount,
       expiresMs: deps.expiresMs,
@@ -111,11 +115,11 @@ export class Puller {
   /** Asks for the slots freed since the last request, if that is worth a request now. */
   refill(): void {
     if (this.#stopping || !this.#connected || this.#deps.nc.isClosed()) return;
-    const now = Date.now();
-    if (now < this.#pausedUntil) return;
+    const at = now();
+    if (at < this.#pausedUntil) return;
     const free = this.#deps.free();
     for (;;) {
-      const request = this.#ledger.take(free, now);
+      const request = this.#ledger.take(free, at);
       if (!request) break;
       try {
         this.#deps.nc.publish(this.#deps.subject, this.#body(request.batch), {
@@ -144,7 +148,7 @@ export class Puller {
   }
 
   readonly #check = (): void => {
-    const closed = this.#ledger.expire(Date.now());
+    const closed = this.#ledger.expire(now());
     if (closed > 0) {
       this.#deps.logger.debug(
         { requests: closed },
@@ -194,9 +198,9 @@ export class Puller {
 
   /** Waits a while before asking again, and says so now and then. */
   #trouble(what: string, error?: unknown): void {
-    this.#pausedUntil = Date.now() + retryMs;
-    if (this.#stopping || Date.now() - this.#loggedAt < logEveryMs) return;
-    this.#loggedAt = Date.now();
+    this.#pausedUntil = now() + retryMs;
+    if (this.#stopping || now() - this.#loggedAt < logEveryMs) return;
+    this.#loggedAt = now();
     this.#deps.logger.warn(
       error === undefined ? {} : { error: describeError(error) },
       `${what}; retrying`,
@@ -204,7 +208,7 @@ export class Puller {
   }
 
   #recover(): void {
-    if (this.#recovering || Date.now() - this.#recoveredAt < recoverEveryMs) return;
+    if (this.#recovering || now() - this.#recoveredAt < recoverEveryMs) return;
     this.#recovering = true;
     setTimeout(() => {
       this.#deps
@@ -212,7 +216,7 @@ export class Puller {
         .catch((error: unknown) => this.#trouble('could not bind to the consumer again', error))
         .finally(() => {
           this.#recovering = false;
-          this.#recoveredAt = Date.now();
+          this.#recoveredAt = now();
           this.refill();
         });
     }, retryMs).unref();
@@ -228,7 +232,7 @@ export class Puller {
       if (status.type === 'disconnect') this.#connected = false;
       else if (status.type === 'reconnect') {
         this.#connected = true;
-        this.#ledger.reconnected(Date.now());
+        this.#ledger.reconnected(now());
         this.refill();
       }
     }

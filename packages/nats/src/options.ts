@@ -65,10 +65,10 @@ export interface JetStreamIntakeOptions<In = unknown> {
    * How long each pull request waits at the server, in ms (50 to 10000). A stopping worker
    * waits for its open requests to run out, so this bounds what a drain adds to the longest
    * job; an idle worker sends about one request per this period. See docs/jetstream.md.
-   * @default 200
+   * @default 100
    */
   readonly pullExpiresMs?: number;
 }
 
 /** The default of {@link JetStreamIntakeOptions.pullExpiresMs}. */
-export const defaultPullExpiresMs = 200;
+export const defaultPullExpiresMs = 100;

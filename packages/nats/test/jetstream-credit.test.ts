@@ -309,7 +309,7 @@ describe('JetStream intake credit', () => {
     const exit = await busy.waitForExit();
     expect(exit.code).toBe(0);
     const pastJobsMs = exit.at - (lastStart + 300);
-    // The default expiry is 200 ms; generous bounds for a loaded machine.
+    // The default expiry is 100 ms; generous bounds for a loaded machine.
     expect(idleMs, `idle worker drained in ${idleMs} ms`).toBeLessThan(1500);
     expect(pastJobsMs, `busy worker exited ${pastJobsMs} ms after its last job`).toBeLessThan(1500);
   });
