@@ -23,7 +23,7 @@ describe('natsBroker', () => {
     ],
     [
       { jetstream: { stream: 'JOBS', handler: () => {}, pullExpiresMs: 20_000 } },
-      'Expected `jetstream.pullExpiresMs` to be an integer from 50 to 10000 (ms), got 20000 (number)',
+      'Expected `jetstream.pullExpiresMs` to be an integer from 50 to 5000 (ms), got 20000 (number)',
     ],
     [
       { jetstream: { stream: 'JOBS', handler: () => {}, nakDelayMs: { base: 5, max: 1 } } },

@@ -1,30 +1,14 @@
-import { describeError, type Logger } from '@handover/core';
-import type { Msg, MsgHdrs, NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from '@handover/core';
+import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import type { Codec } from './codec.js';
 import type { Intake } from './intake.js';
 import { ackBodies, parseAckSubject } from './jetstream-delivery.js';
-import { Job } from './jetstream-job.js';
+import { Job, type JobHandler } from './jetstream-job.js';
+import { Outbox } from './jetstream-outbox.js';
 import { Puller } from './jetstream-pull.js';
-import { type Settlement, settleFailure, undecodable } from './jetstream-settle.js';
+import { undecodable } from './jetstream-settle.js';
 import type { ConsumerFacts } from './jetstream-setup.js';
 import { EndpointStats } from './stats.js';
-
-/** What a job handler gets besides the payload. */
-export interface JobContext {
-  /** Fires at the drain deadline; the message is then `nak`ed for another worker. */
-  readonly signal: AbortSignal;
-  /** The stream sequence: a stable id of this message across redeliveries. */
-  readonly seq: number;
-  /** 1 on the first delivery; more means an earlier attempt failed or its worker died. */
-  readonly deliveryCount: number;
-  readonly subject: string;
-  readonly headers: MsgHdrs | undefined;
-  /** Resets the ack timer; the intake already calls it every `ack_wait / 2` while you work. */
-  working(): void;
-}
-
-/** Handles one JetStream message; returning acks it, throwing `nak`s (or `term`s) it. */
-export type JobHandler<In = unknown> = (payload: In, context: JobContext) => unknown;
 
 /**
  * What the intake needs of the worker: its concurrency slots and a way to run work in them.
@@ -70,14 +54,16 @@ const released = new Error('released before it started');
 /**
  * JetStream intake (PROTOCOL.md, "Tasks, JetStream intake"): keeps pull requests open for
  * exactly the worker's free slots ({@link Puller}), runs each message in a slot, acks on
- * success and settles failures by {@link settleFailure}. Stopping asks for nothing more and
- * waits until no pull request of this worker is open; what still arrives starts if a slot is
- * free, else it is `nak`ed then, when a nak can no longer send it straight back here.
+ * success and settles failures by the settle policy ({@link Outbox}). Stopping asks for
+ * nothing more and waits until no pull request of this worker is open; what still arrives
+ * starts if a slot is free, else it is `nak`ed then, when a nak can no longer send it straight
+ * back here.
  */
 export class JetStreamIntake implements Intake {
   readonly stats: EndpointStats;
   readonly #deps: JetStreamIntakeDeps;
   readonly #taskName: string;
+  readonly #outbox: Outbox;
   /** Jobs taken and not settled: queued, or running (then `working()` is sent for them). */
   readonly #jobs = new Set<Job>();
   /** Messages that came while stopping with no slot free: given back once no pull is open. */
@@ -88,14 +74,20 @@ export class JetStreamIntake implements Intake {
   #closed = false;
   /** One timer for every running job: `working()` at least every ack_wait / 2. */
   #beat: ReturnType<typeof setInterval> | undefined;
-  /** Jobs settled in this turn of the event loop, their settlement not yet sent. */
-  readonly #outbox: Job[] = [];
-  #turnEnding = false;
 
   constructor(deps: JetStreamIntakeDeps) {
     this.#deps = deps;
     this.#taskName = `jetstream:${deps.stream}/${deps.consumer}`;
     this.stats = new EndpointStats('jobs', deps.facts.subject ?? deps.stream, deps.consumer);
+    this.#outbox = new Outbox({
+      logger: deps.logger,
+      stats: this.stats,
+      maxDeliver: deps.facts.maxDeliver,
+      nakDelayMs: deps.nakDelayMs,
+      termReasons: deps.termReasons,
+      settled: (job) => this.#jobs.delete(job),
+      turnEnded: () => this.#puller?.refill(),
+    });
   }
 
   open(): void {
@@ -104,7 +96,7 @@ export class JetStreamIntake implements Intake {
     // is reset within ack_wait / 2 of the last one whatever the phase.
     this.#beat = setInterval(
       () => {
-        for (const job of this.#jobs) if (job.started) this.#safely(job, () => job.touch());
+        for (const job of this.#jobs) if (job.started) this.#outbox.safely(job, () => job.touch());
       },
       Math.max(100, Math.floor(this.#deps.facts.ackWaitMs / 3)),
     );
@@ -129,21 +121,19 @@ export class JetStreamIntake implements Intake {
     // Only now, with no pull request of this worker open, can a message be given back: a nak
     // while one is open sends it straight back here, again and again, each time counted
     // against max_deliver.
+    const { logger } = this.#deps;
     const late = this.#late.splice(0);
-    for (const msg of late) this.#safely(undefined, () => msg.respond(ackBodies.nak));
-    for (const job of this.#jobs) if (!job.started) this.#settle(job, 'nak');
+    for (const msg of late) this.#outbox.safely(undefined, () => msg.respond(ackBodies.nak));
+    for (const job of this.#jobs) if (!job.started) this.#outbox.release(job);
     if (late.length > 0) {
-      this.#deps.logger.debug(
+      logger.debug(
         { count: late.length },
         'gave back jobs that arrived with no slot free while stopping',
       );
     }
     const unexpected = this.#puller?.unexpected ?? 0;
     if (unexpected > 0) {
-      this.#deps.logger.warn(
-        { count: unexpected },
-        'the server sent more jobs than were asked for',
-      );
+      logger.warn({ count: unexpected }, 'the server sent more jobs than were asked for');
     }
     this.#stopBeatWhenIdle();
   }
@@ -167,12 +157,11 @@ export class JetStreamIntake implements Intake {
     try {
       payload = codec.decode(msg.data);
     } catch {
-      const job = new Job(msg, info, undefined, receivedAt);
       logger.warn(
-        { seq: job.seq, subject: msg.subject },
+        { seq: info.seq, subject: msg.subject },
         'JetStream message could not be decoded: terminated',
       );
-      this.#settleAs(job, undecodable);
+      this.#outbox.settle(new Job(msg, info, undefined, receivedAt), undecodable);
       return;
     }
     const job = new Job(msg, info, payload, receivedAt);
@@ -180,7 +169,7 @@ export class JetStreamIntake implements Intake {
     slots
       .run((signal) => this.#run(job, signal), { name: this.#taskName, key: String(job.seq) })
       .then(this.#jobEnded, (error: unknown) => {
-        if (error !== released) this.#failed(job, error);
+        if (error !== released) this.#outbox.fail(job, error);
         this.#jobEnded();
       });
   }
@@ -192,110 +181,17 @@ export class JetStreamIntake implements Intake {
     try {
       await this.#deps.handler(job.payload, job);
     } catch (error) {
-      this.#failed(job, error);
+      this.#outbox.fail(job, error);
       return;
     }
-    this.#settle(job, 'ack');
+    this.#outbox.ack(job);
   }
 
+  /** After the worker released the job's slot: the end of the turn asks for it again. */
   readonly #jobEnded = (): void => {
-    this.#endOfTurn();
+    this.#outbox.endOfTurn();
     if (this.#closed) this.#stopBeatWhenIdle();
   };
-
-  /**
-   * Sends the settlements of this turn of the event loop and asks for the slots they freed:
-   * jobs that end together (a batch read at once, timers due at once) cost one socket write
-   * and one pull request, not one each. A turn is microseconds: nothing waits on it.
-   */
-  #endOfTurn(): void {
-    if (this.#turnEnding) return;
-    this.#turnEnding = true;
-    setImmediate(this.#turnEnded);
-  }
-
-  readonly #turnEnded = (): void => {
-    this.#turnEnding = false;
-    const outbox = this.#outbox;
-    for (let i = 0; i < outbox.length; i++) {
-      const job = outbox[i] as Job;
-      try {
-        job.send();
-      } catch (error) {
-        this.#unsent(job, error);
-      }
-    }
-    outbox.length = 0;
-    this.#puller?.refill();
-  };
-
-  #failed(job: Job, error: unknown): void {
-    if (job.settled) return;
-    const { facts, logger, nakDelayMs } = this.#deps;
-    const settlement = settleFailure(error, {
-      deliveryCount: job.deliveryCount,
-      maxDeliver: facts.maxDeliver,
-      nakDelayMs,
-    });
-    const { seq, deliveryCount } = job;
-    if (settlement.cause === 'rejected') {
-      const status = (error as { status?: number }).status;
-      logger.warn(
-        { seq, status, reason: settlement.reason },
-        'job rejected by its handler: terminated',
-      );
-    } else if (settlement.cause === 'exhausted') {
-      logger.error(
-        { seq, deliveryCount, err: error },
-        'job failed on its last allowed delivery: terminated',
-      );
-    } else if (settlement.cause === 'failed') {
-      logger.warn(
-        { seq, deliveryCount, retryInMs: settlement.delayMs, err: error },
-        'job failed: will be retried',
-      );
-    }
-    this.#settleAs(job, settlement);
-  }
-
-  #settleAs(job: Job, settlement: Settlement): void {
-    if (settlement.how === 'nak')
-      this.#settle(job, 'nak', { delayMs: settlement.delayMs }, settlement.reason);
-    else {
-      // nats-server 2.9 ignores `+TERM <reason>` and redelivers: send the reason only when heard.
-      const reason = this.#deps.termReasons ? settlement.reason : undefined;
-      this.#settle(job, 'term', { reason }, settlement.reason);
-    }
-  }
-
-  #settle(
-    job: Job,
-    how: 'ack' | 'nak' | 'term',
-    detail?: { delayMs?: number | undefined; reason?: string | undefined },
-    error?: string,
-  ): void {
-    if (!job.settle(how, detail)) return;
-    this.#jobs.delete(job);
-    this.#outbox.push(job);
-    this.#endOfTurn();
-    this.stats.done(job.receivedAt, error);
-  }
-
-  /** Sends on the connection; if it is gone, the server redelivers after ack_wait. */
-  #safely(job: Job | undefined, send: () => unknown): void {
-    try {
-      send();
-    } catch (error) {
-      this.#unsent(job, error);
-    }
-  }
-
-  #unsent(job: Job | undefined, error: unknown): void {
-    this.#deps.logger.warn(
-      { seq: job?.seq, error: describeError(error) },
-      'could not settle a JetStream message',
-    );
-  }
 
   #stopBeatWhenIdle(): void {
     for (const job of this.#jobs) if (job.started) return;

@@ -1,6 +1,22 @@
 import type { Msg, MsgHdrs } from '@nats-io/transport-node';
 import { ackBodies, type DeliveryInfo, nakBody, termBody } from './jetstream-delivery.js';
-import type { JobContext } from './jetstream-intake.js';
+
+/** What a job handler gets besides the payload. */
+export interface JobContext {
+  /** Fires at the drain deadline; the message is then `nak`ed for another worker. */
+  readonly signal: AbortSignal;
+  /** The stream sequence: a stable id of this message across redeliveries. */
+  readonly seq: number;
+  /** 1 on the first delivery; more means an earlier attempt failed or its worker died. */
+  readonly deliveryCount: number;
+  readonly subject: string;
+  readonly headers: MsgHdrs | undefined;
+  /** Resets the ack timer; the intake already calls it every `ack_wait / 2` while you work. */
+  working(): void;
+}
+
+/** Handles one JetStream message; returning acks it, throwing `nak`s (or `term`s) it. */
+export type JobHandler<In = unknown> = (payload: In, context: JobContext) => unknown;
 
 /**
  * One delivered message, from its arrival to its settlement; also the context its handler

@@ -49,8 +49,8 @@ function validateJetStream(js: JetStreamIntakeOptions): void {
   const expires = js.pullExpiresMs;
   if (
     expires !== undefined &&
-    !(Number.isSafeInteger(expires) && expires >= 50 && expires <= 10_000)
+    !(Number.isSafeInteger(expires) && expires >= 50 && expires <= 5000)
   ) {
-    throw invalidOption('jetstream.pullExpiresMs', expires, 'an integer from 50 to 10000 (ms)');
+    throw invalidOption('jetstream.pullExpiresMs', expires, 'an integer from 50 to 5000 (ms)');
   }
 }

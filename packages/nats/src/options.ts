@@ -2,7 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Codec } from './codec.js';
 import type { ConnectionSettings } from './connection.js';
 import type { TaskHandler } from './intake.js';
-import type { JobHandler } from './jetstream-intake.js';
+import type { JobHandler } from './jetstream-job.js';
 
 /** Options of {@link natsBroker}. */
 export interface NatsBrokerOptions<In = unknown, Out = unknown> extends ConnectionSettings {
@@ -62,7 +62,7 @@ export interface JetStreamIntakeOptions<In = unknown> {
    */
   readonly nakDelayMs?: { readonly base: number; readonly max: number };
   /**
-   * How long each pull request waits at the server, in ms (50 to 10000). A stopping worker
+   * How long each pull request waits at the server, in ms (50 to 5000). A stopping worker
    * waits for its open requests to run out, so this bounds what a drain adds to the longest
    * job; an idle worker sends about one request per this period. See docs/jetstream.md.
    * @default 100
