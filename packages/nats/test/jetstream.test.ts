@@ -184,9 +184,14 @@ describe('JetStream intake', () => {
       timeoutMs: 20_000,
       what: 'the hopeless job termed',
     });
-    expect(acks.acks.get(hopeless.seq)?.filter((k) => k === '-NAK')).toHaveLength(9);
+    const seen = acks.acks.get(hopeless.seq) ?? [];
+    expect(
+      seen.filter((k) => k === '-NAK'),
+      `settlements: ${seen.join(' ')}`,
+    ).toHaveLength(9);
     expect(acks.acks.get(rejected.seq)).toEqual(['+TERM']);
-    const last = w.logs.find(msg('job failed on its last allowed delivery: terminated'));
+    // The log line and the +TERM leave the worker together, by different roads (stdout, NATS).
+    const last = await w.waitForLog(msg('job failed on its last allowed delivery: terminated'));
     expect(last).toMatchObject({ seq: hopeless.seq, deliveryCount: 10 });
     acks.stop();
     w.signal('SIGTERM');
