@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** Absolute path of a script in packages/bench/fixtures. */
@@ -109,4 +110,55 @@ export function startNode(
       });
     });
   });
+}
+
+/** Resolves with the first match of `pattern` in what `child` prints from now on. */
+export function waitForOutput(
+  child: import('node:child_process').ChildProcess,
+  pattern: RegExp,
+  timeoutMs = 120_000,
+): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    const timer = setTimeout(() => {
+      child.stdout?.off('data', onData);
+      reject(new Error(`no output matching ${pattern} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onData = (chunk: string): void => {
+      buffer += chunk;
+      const match = pattern.exec(buffer);
+      if (!match) return;
+      clearTimeout(timer);
+      child.stdout?.off('data', onData);
+      resolve(match);
+    };
+    child.stdout?.on('data', onData);
+  });
+}
+
+/**
+ * CPU time (user + system, ms) used so far by the nats-server listening on `port`, read from
+ * /proc (Linux); `undefined` elsewhere. Resolution: the kernel's clock tick (10 ms).
+ */
+export function natsServerCpuMs(port: number): number | undefined {
+  try {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      let cmdline: string;
+      try {
+        cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      } catch {
+        continue;
+      }
+      const args = cmdline.split('\0');
+      if (!args[0]?.endsWith('nats-server') || !args.includes(String(port))) continue;
+      // Fields after the command name in parentheses: utime and stime are the 12th and 13th.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
 }

@@ -9,6 +9,8 @@ const all = [
   'nats-exit',
   'nats-drain-order',
   'js-throughput',
+  'js-drain',
+  'js-roll',
   'watch-latency',
   'http-throughput',
 ];

@@ -22,6 +22,10 @@ describe('natsBroker', () => {
       'Expected `jetstream.ackWaitMs` to be an integer >= 1000, got 10 (number)',
     ],
     [
+      { jetstream: { stream: 'JOBS', handler: () => {}, pullExpiresMs: 20_000 } },
+      'Expected `jetstream.pullExpiresMs` to be an integer from 50 to 5000 (ms), got 20000 (number)',
+    ],
+    [
       { jetstream: { stream: 'JOBS', handler: () => {}, nakDelayMs: { base: 5, max: 1 } } },
       'Expected `jetstream.nakDelayMs` to be an object { base, max } of ms with 0 <= base <= max, got a value of type object',
     ],

@@ -20,7 +20,7 @@ import {
   jetstreamSetup,
 } from './jetstream-setup.js';
 import { defaultPrefix, type ServiceNames, serviceNames } from './names.js';
-import type { NatsBrokerOptions } from './options.js';
+import { defaultPullExpiresMs, type NatsBrokerOptions } from './options.js';
 import { validateBrokerOptions } from './options-validate.js';
 import { Registry } from './registry.js';
 import { ReplicaPolicy } from './replicas.js';
@@ -221,24 +221,24 @@ class NatsAdapter implements NatsBroker {
     const plan = this.#consumerPlan;
     if (js && plan && this.#consumerFacts && !signal.aborted) {
       const intake = new JetStreamIntake({
-        js: jetstream(nc),
-        context,
+        nc,
+        slots: context,
         logger,
+        apiPrefix: jetstream(nc).apiPrefix,
         stream: plan.stream,
         consumer: plan.consumer,
         facts: this.#consumerFacts,
         handler: js.handler,
         codec,
+        pullExpiresMs: js.pullExpiresMs ?? defaultPullExpiresMs,
         nakDelayMs: js.nakDelayMs ?? { base: 1000, max: 30_000 },
         termReasons: serverAtLeast(nc, 2, 11),
         recover: async () => {
           await ensureConsumer(await jetstreamManager(nc), plan, this.#setup(context.stopSignal));
-          return jetstream(nc).consumers.get(plan.stream, plan.consumer);
         },
       });
-      // Listed first: a stop while it opens must still close it.
+      intake.open();
       this.#intakes.push(intake);
-      await intake.open(signal);
     }
     if (signal.aborted) return;
     this.#serviceApi = new ServiceApi({

@@ -5,5 +5,5 @@ export { type Codec, jsonCodec, rawCodec } from './codec.js';
 export { type ConnectionSettings, redactServer } from './connection.js';
 export { NatsAdapterError, type NatsErrorCode, natsErrorCodes, TaskError } from './errors.js';
 export type { TaskContext, TaskHandler } from './intake.js';
-export type { JobContext, JobHandler } from './jetstream-intake.js';
+export type { JobContext, JobHandler } from './jetstream-job.js';
 export type { JetStreamIntakeOptions, NatsBrokerOptions } from './options.js';

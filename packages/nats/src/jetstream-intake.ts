@@ -1,329 +1,213 @@
-import { describeError, isHandoverError, type Logger, type PortContext } from '@handover/core';
-import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
-import type { MsgHdrs } from '@nats-io/transport-node';
+import type { Logger } from '@handover/core';
+import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import type { Codec } from './codec.js';
-import { TaskError } from './errors.js';
 import type { Intake } from './intake.js';
+import { ackBodies, parseAckSubject } from './jetstream-delivery.js';
+import { Job, type JobHandler } from './jetstream-job.js';
+import { Outbox } from './jetstream-outbox.js';
+import { Puller } from './jetstream-pull.js';
+import { undecodable } from './jetstream-settle.js';
 import type { ConsumerFacts } from './jetstream-setup.js';
 import { EndpointStats } from './stats.js';
 
-/** What a job handler gets besides the payload. */
-export interface JobContext {
-  /** Fires at the drain deadline; the message is then `nak`ed for another worker. */
-  readonly signal: AbortSignal;
-  /** The stream sequence: a stable id of this message across redeliveries. */
-  readonly seq: number;
-  /** 1 on the first delivery; more means an earlier attempt failed or its worker died. */
-  readonly deliveryCount: number;
-  readonly subject: string;
-  readonly headers: MsgHdrs | undefined;
-  /** Resets the ack timer; the intake already calls it every `ack_wait / 2` while you work. */
-  working(): void;
+/**
+ * What the intake needs of the worker: its concurrency slots and a way to run work in them.
+ * A `Worker` has all of it; so does anything that hands out slots the same way.
+ */
+export interface JobSlots {
+  readonly concurrency: number;
+  /** Slots neither running nor claimed by queued work. */
+  readonly freeSlots: number;
+  /** Resolves as soon as a slot is free (at once if one is). */
+  whenSlotFree(): Promise<void>;
+  /** Runs `fn` in a slot; rejects at once with `HANDOVER_E_TASK_ABORTED` when cut off. */
+  run<T>(
+    fn: (signal: AbortSignal) => T | PromiseLike<T>,
+    meta?: { readonly name?: string; readonly key?: string },
+  ): Promise<T>;
 }
 
-/** Handles one JetStream message; returning acks it, throwing `nak`s (or `term`s) it. */
-export type JobHandler<In = unknown> = (payload: In, context: JobContext) => unknown;
-
 export interface JetStreamIntakeDeps {
-  readonly js: JetStreamClient;
-  readonly context: PortContext;
+  readonly nc: NatsConnection;
+  readonly slots: JobSlots;
   readonly logger: Logger;
+  /** The JetStream API prefix, `$JS.API` unless a domain or prefix is configured. */
+  readonly apiPrefix: string;
   readonly stream: string;
   readonly consumer: string;
   readonly facts: ConsumerFacts;
   readonly handler: JobHandler<unknown>;
   readonly codec: Codec<unknown, unknown>;
-  /**
-   * Binds again (creating the stream and consumer when the worker may): called after a failed
-   * pull, since a broker that lost its store has neither any more.
-   */
-  readonly recover: () => Promise<Consumer>;
+  /** How long each pull request waits at the server: also the longest a stop waits for them. */
+  readonly pullExpiresMs: number;
+  /** Binds again (creating the stream and consumer when the worker may) after they vanished. */
+  readonly recover: () => Promise<void>;
   /** Whether the server understands `+TERM <reason>` (2.11+); 2.9 ignores such a term. */
   readonly termReasons: boolean;
   /** Delay of the n-th retry: `min(base * 2^(n-1), max)`. */
   readonly nakDelayMs: { readonly base: number; readonly max: number };
 }
 
-/** Thrown inside a task whose message was released (nak'ed) before it could start. */
+/** Thrown inside a task whose message was given back before it could start. */
 const released = new Error('released before it started');
 
 /**
- * How long a pull request waits at the server for messages. It also bounds how long a stopping
- * intake waits for its open requests to end (see `close()`).
- */
-const pullExpiresMs = 1000;
-
-/** How often a failing pull is logged while it is retried. */
-const logEveryMs = 30_000;
-
-/** A message taken off the consumer: started (handler running) or not yet. */
-interface Held {
-  readonly msg: JsMsg;
-  started: boolean;
-  settled: boolean;
-}
-
-/**
- * JetStream intake (docs/protocol.md, "Tasks, JetStream intake"): pulls from a durable pull consumer
- * no more messages than the worker has free slots, acks on success, naks with backoff on
- * failure, terms what can never succeed. Stopping pulls nothing more and naks at once what was
- * fetched but not started.
+ * JetStream intake (PROTOCOL.md, "Tasks, JetStream intake"): keeps pull requests open for
+ * exactly the worker's free slots ({@link Puller}), runs each message in a slot, acks on
+ * success and settles failures by the settle policy ({@link Outbox}). Stopping asks for
+ * nothing more and waits until no pull request of this worker is open; what still arrives
+ * starts if a slot is free, else it is `nak`ed then, when a nak can no longer send it straight
+ * back here.
  */
 export class JetStreamIntake implements Intake {
   readonly stats: EndpointStats;
   readonly #deps: JetStreamIntakeDeps;
-  readonly #held = new Set<Held>();
-  readonly #batches = new Set<ConsumerMessages>();
+  readonly #taskName: string;
+  readonly #outbox: Outbox;
+  /** Jobs taken and not settled: queued, or running (then `working()` is sent for them). */
+  readonly #jobs = new Set<Job>();
+  /** Messages that came while stopping with no slot free: given back once no pull is open. */
+  readonly #late: Msg[] = [];
+  #puller: Puller | undefined;
   #stopping = false;
-  /** Messages that arrived after stopping began: given back once no pull request is open. */
-  readonly #late: JsMsg[] = [];
-  #loop: Promise<void> | undefined;
-  #consumer: Consumer | undefined;
-  /** Messages asked for and not yet received: counted against the free slots. */
-  #outstanding = 0;
-  #wake: () => void = () => {};
+  /** No pull request is open any more: nothing new can arrive. */
+  #closed = false;
   /** One timer for every running job: `working()` at least every ack_wait / 2. */
   #beat: ReturnType<typeof setInterval> | undefined;
 
   constructor(deps: JetStreamIntakeDeps) {
     this.#deps = deps;
+    this.#taskName = `jetstream:${deps.stream}/${deps.consumer}`;
     this.stats = new EndpointStats('jobs', deps.facts.subject ?? deps.stream, deps.consumer);
+    this.#outbox = new Outbox({
+      logger: deps.logger,
+      stats: this.stats,
+      maxDeliver: deps.facts.maxDeliver,
+      nakDelayMs: deps.nakDelayMs,
+      termReasons: deps.termReasons,
+      settled: (job) => this.#jobs.delete(job),
+      turnEnded: () => this.#puller?.refill(),
+    });
   }
 
-  async open(signal: AbortSignal): Promise<void> {
-    this.#consumer = await this.#deps.js.consumers.get(this.#deps.stream, this.#deps.consumer);
-    // A stop while binding (or a close that came meanwhile): never start pulling.
-    if (signal.aborted || this.#stopping) return;
-    this.#loop = this.#pull();
+  open(): void {
     // Every ack_wait / 3: a job is at most one period old at the first beat, so its ack timer
     // is reset within ack_wait / 2 of the last one whatever the phase.
     this.#beat = setInterval(
       () => {
-        for (const held of this.#held) if (held.started && !held.settled) held.msg.working();
+        for (const job of this.#jobs) if (job.started) this.#outbox.safely(job, () => job.touch());
       },
       Math.max(100, Math.floor(this.#deps.facts.ackWaitMs / 3)),
     );
     this.#beat.unref();
+    this.#puller = this.#pull();
   }
 
-  /** Nothing to do yet: a pull request in flight while the connection moves is re-issued. */
-  async pause(): Promise<void> {}
+  /** The connection is about to move (lame duck): ask for nothing more until it has. */
+  async pause(): Promise<void> {
+    if (!this.#stopping) await this.#puller?.stop();
+  }
 
-  resume(): void {}
+  resume(): void {
+    if (!this.#stopping) this.#puller = this.#pull();
+  }
+
+  #pull(): Puller {
+    const { nc, slots, apiPrefix, stream, consumer, logger } = this.#deps;
+    return new Puller({
+      nc,
+      subject: `${apiPrefix}.CONSUMER.MSG.NEXT.${stream}.${consumer}`,
+      expiresMs: this.#deps.pullExpiresMs,
+      concurrency: slots.concurrency,
+      free: () => slots.freeSlots,
+      whenSlotFree: () => slots.whenSlotFree(),
+      onMessage: this.#received,
+      recover: this.#deps.recover,
+      logger,
+    });
+  }
 
   async close(): Promise<void> {
     this.#stopping = true;
-    this.#wake();
-    // A pull request already at the server can deliver until it expires, and a message sent to
-    // an inbox the client has just unsubscribed is dropped on the floor: it would wait out
-    // ack_wait before anyone gets it. So the open requests run to their end (at most `expires`;
-    // bounded, in case the connection is gone and no end ever comes), and what they still bring
-    // is held, not started.
-    const ended = this.#loop ?? Promise.resolve();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const overdue = new Promise<'overdue'>((resolve) => {
-      timer = setTimeout(() => resolve('overdue'), pullExpiresMs + 500);
-    });
-    if ((await Promise.race([ended, overdue])) === 'overdue') {
-      await Promise.all([...this.#batches].map((batch) => batch.close()));
-    }
-    clearTimeout(timer);
-    await this.#loop;
-    // Only now, with no pull request of this worker left open, can a message be given back: a
-    // nak while one is open sends it straight back here, again and again, each time counted
-    // against max_deliver, until the server gives up on it.
-    const arrived = this.#late.splice(0);
-    for (const msg of arrived) this.#settle({ msg, started: false, settled: false }, 'nak');
-    if (arrived.length > 0) {
-      this.#deps.logger.debug(
-        { count: arrived.length },
-        'gave back jobs that arrived on pulls still open while stopping',
+    await this.#puller?.stop();
+    this.#closed = true;
+    // Only now, with no pull request of this worker open, can a message be given back: a nak
+    // while one is open sends it straight back here, again and again, each time counted
+    // against max_deliver.
+    const { logger } = this.#deps;
+    const late = this.#late.splice(0);
+    for (const msg of late) this.#outbox.safely(undefined, () => msg.respond(ackBodies.nak));
+    for (const job of this.#jobs) if (!job.started) this.#outbox.release(job);
+    if (late.length > 0) {
+      logger.debug(
+        { count: late.length },
+        'gave back jobs that arrived with no slot free while stopping',
       );
     }
-    for (const held of this.#held) {
-      if (!held.started && !held.settled) this.#settle(held, 'nak');
+    const unexpected = this.#puller?.unexpected ?? 0;
+    if (unexpected > 0) {
+      logger.warn({ count: unexpected }, 'the server sent more jobs than were asked for');
     }
-    // Jobs still running keep their ack timer reset until they settle: a draining worker's
-    // long job must not be redelivered to another worker while it is still being worked on.
     this.#stopBeatWhenIdle();
   }
 
-  /**
-   * Keeps pull requests in flight for exactly the slots that are free and not yet asked for:
-   * never more messages than the worker can start now, yet no round trip of idle between
-   * batches. Wakes when a message arrives, a batch ends, or a slot frees.
-   */
-  async #pull(): Promise<void> {
-    const { context: worker } = this.#deps;
-    const fetches = new Set<Promise<void>>();
-    // Refill once half the slots are free (or nothing is on its way): batches, not trickles.
-    const threshold = Math.max(1, Math.ceil(worker.concurrency / 2));
-    while (!this.#stopping) {
-      const wanted = worker.freeSlots - this.#outstanding;
-      if (wanted > 0 && (wanted >= threshold || this.#outstanding === 0)) {
-        this.#outstanding += wanted;
-        const fetch = this.#fetch(wanted).finally(() => fetches.delete(fetch));
-        fetches.add(fetch);
-        continue;
-      }
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-        if (worker.freeSlots === 0) void worker.whenSlotFree().then(resolve);
-      });
-    }
-    await Promise.all(fetches);
-  }
+  readonly #received = (msg: Msg): void => {
+    if (this.#stopping && this.#deps.slots.freeSlots === 0) this.#late.push(msg);
+    else this.#take(msg);
+  };
 
-  async #fetch(count: number): Promise<void> {
-    let received = 0;
-    try {
-      const batch = await (this.#consumer as Consumer).fetch({
-        max_messages: count,
-        expires: pullExpiresMs,
-      });
-      this.#batches.add(batch);
-      for await (const msg of batch) {
-        received++;
-        this.#outstanding--;
-        if (this.#stopping) this.#late.push(msg);
-        else this.#take(msg);
-      }
-      this.#batches.delete(batch);
-    } catch (error) {
-      this.#failedPull(error);
-      // A broker that is away answers every pull at once: do not spin.
-      if (!this.#stopping) await new Promise((resolve) => setTimeout(resolve, 1000));
-      if (!this.#stopping) {
-        this.#consumer = await this.#deps.recover().catch((cause: unknown) => {
-          this.#failedPull(cause);
-          return this.#consumer;
-        });
-      }
-    } finally {
-      this.#outstanding -= count - received;
-      this.#wake();
-    }
-  }
-
-  #stopBeatWhenIdle(): void {
-    for (const held of this.#held) if (held.started && !held.settled) return;
-    clearInterval(this.#beat);
-  }
-
-  #loggedAt = Number.NEGATIVE_INFINITY;
-
-  #failedPull(error: unknown): void {
-    if (this.#stopping || Date.now() - this.#loggedAt < logEveryMs) return;
-    this.#loggedAt = Date.now();
-    this.#deps.logger.warn({ error: describeError(error) }, 'JetStream pull failed; retrying');
-  }
-
-  #take(msg: JsMsg): void {
-    const { context: worker, handler, codec, logger, stream, consumer } = this.#deps;
-    const started = performance.now();
+  #take(msg: Msg): void {
+    const { codec, logger, slots } = this.#deps;
     this.stats.request();
-    const held: Held = { msg, started: false, settled: false };
-    const info = msg.info;
-    const seq = info.streamSequence;
+    const receivedAt = performance.now();
+    const info = parseAckSubject(msg.reply ?? '');
+    if (!info) {
+      logger.warn({ subject: msg.subject }, 'not a JetStream delivery: ignored');
+      this.stats.done(receivedAt, 'not a JetStream delivery');
+      return;
+    }
     let payload: unknown;
     try {
       payload = codec.decode(msg.data);
     } catch {
       logger.warn(
-        { seq, subject: msg.subject },
+        { seq: info.seq, subject: msg.subject },
         'JetStream message could not be decoded: terminated',
       );
-      this.#settle(held, 'term', 'payload could not be decoded');
-      this.stats.done(started, 'payload could not be decoded');
+      this.#outbox.settle(new Job(msg, info, undefined, receivedAt), undecodable);
       return;
     }
-    this.#held.add(held);
-    worker
-      .run(
-        (signal) => {
-          if (held.settled) throw released;
-          held.started = true;
-          const context: JobContext = {
-            signal,
-            seq,
-            deliveryCount: info.deliveryCount,
-            subject: msg.subject,
-            headers: msg.headers,
-            working: () => msg.working(),
-          };
-          return handler(payload, context);
-        },
-        { name: `jetstream:${stream}/${consumer}`, key: String(seq) },
-      )
-      .then(
-        () => {
-          this.#settle(held, 'ack');
-          this.stats.done(started);
-        },
-        (error: unknown) => {
-          if (error === released) return;
-          const reason = this.#settleFailure(held, error);
-          this.stats.done(started, reason);
-        },
-      )
-      .finally(() => {
-        this.#held.delete(held);
-        this.#wake();
-        if (this.#stopping) this.#stopBeatWhenIdle();
+    const job = new Job(msg, info, payload, receivedAt);
+    this.#jobs.add(job);
+    slots
+      .run((signal) => this.#run(job, signal), { name: this.#taskName, key: String(job.seq) })
+      .then(this.#jobEnded, (error: unknown) => {
+        if (error !== released) this.#outbox.fail(job, error);
+        this.#jobEnded();
       });
   }
 
-  /** nak (with backoff unless cut off), or term when the message can never succeed. */
-  #settleFailure(held: Held, error: unknown): string {
-    const { facts, logger, nakDelayMs } = this.#deps;
-    const { deliveryCount, streamSequence: seq } = held.msg.info;
-    if (
-      isHandoverError(error, 'HANDOVER_E_TASK_ABORTED') ||
-      isHandoverError(error, 'HANDOVER_E_NOT_ACCEPTING')
-    ) {
-      this.#settle(held, 'nak');
-      return 'cut off at the drain deadline';
+  async #run(job: Job, signal: AbortSignal): Promise<void> {
+    if (job.settled) throw released;
+    job.signal = signal;
+    job.started = true;
+    try {
+      await this.#deps.handler(job.payload, job);
+    } catch (error) {
+      this.#outbox.fail(job, error);
+      return;
     }
-    if (error instanceof TaskError && error.status >= 400 && error.status < 500) {
-      logger.warn(
-        { seq, status: error.status, reason: error.message },
-        'job rejected by its handler: terminated',
-      );
-      this.#settle(held, 'term', error.message);
-      return error.message;
-    }
-    const reason = describeError(error);
-    if (facts.maxDeliver > 0 && deliveryCount >= facts.maxDeliver) {
-      logger.error(
-        { seq, deliveryCount, err: error },
-        'job failed on its last allowed delivery: terminated',
-      );
-      this.#settle(held, 'term', `failed ${deliveryCount} times: ${reason}`);
-      return reason;
-    }
-    const delay = Math.min(nakDelayMs.base * 2 ** (deliveryCount - 1), nakDelayMs.max);
-    logger.warn(
-      { seq, deliveryCount, retryInMs: delay, err: error },
-      'job failed: will be retried',
-    );
-    this.#settle(held, 'nak', undefined, delay);
-    return reason;
+    this.#outbox.ack(job);
   }
 
-  #settle(held: Held, how: 'ack' | 'nak' | 'term', reason?: string, delayMs?: number): void {
-    if (held.settled) return;
-    held.settled = true;
-    try {
-      if (how === 'ack') held.msg.ack();
-      // nats-server 2.9 ignores `+TERM <reason>` and redelivers: send the reason only when heard.
-      else if (how === 'term') held.msg.term(this.#deps.termReasons ? reason : undefined);
-      else held.msg.nak(delayMs);
-    } catch (error) {
-      // The connection is gone; the server redelivers after ack_wait.
-      this.#deps.logger.warn(
-        { seq: held.msg.info.streamSequence, how, error: describeError(error) },
-        'could not settle a JetStream message',
-      );
-    }
+  /** After the worker released the job's slot: the end of the turn asks for it again. */
+  readonly #jobEnded = (): void => {
+    this.#outbox.endOfTurn();
+    if (this.#closed) this.#stopBeatWhenIdle();
+  };
+
+  #stopBeatWhenIdle(): void {
+    for (const job of this.#jobs) if (job.started) return;
+    clearInterval(this.#beat);
   }
 }

@@ -48,4 +48,11 @@ function validateJetStream(js: JetStreamIntakeOptions): void {
   optionalInteger('jetstream.ackWaitMs', js.ackWaitMs, 1000);
   optionalInteger('jetstream.maxDeliver', js.maxDeliver, 1);
   optionalBackoff('jetstream.nakDelayMs', js.nakDelayMs);
+  const expires = js.pullExpiresMs;
+  if (
+    expires !== undefined &&
+    !(Number.isSafeInteger(expires) && expires >= 50 && expires <= 5000)
+  ) {
+    throw invalidOption('jetstream.pullExpiresMs', expires, 'an integer from 50 to 5000 (ms)');
+  }
 }

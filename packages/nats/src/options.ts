@@ -2,7 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Codec } from './codec.js';
 import type { ConnectionSettings } from './connection.js';
 import type { TaskHandler } from './intake.js';
-import type { JobHandler } from './jetstream-intake.js';
+import type { JobHandler } from './jetstream-job.js';
 
 /**
  * Options of {@link natsBroker}. `In` is the request payload type, `Out` the reply type and
@@ -67,4 +67,14 @@ export interface JetStreamIntakeOptions<In = unknown> {
    * @default { base: 1000, max: 30000 }
    */
   readonly nakDelayMs?: { readonly base: number; readonly max: number } | undefined;
+  /**
+   * How long each pull request waits at the server, in ms (50 to 5000). A stopping worker
+   * waits for its open requests to run out, so this bounds what a drain adds to the longest
+   * job; an idle worker sends about one request per this period. See docs/jetstream.md.
+   * @default 100
+   */
+  readonly pullExpiresMs?: number | undefined;
 }
+
+/** The default of {@link JetStreamIntakeOptions.pullExpiresMs}. */
+export const defaultPullExpiresMs = 100;
