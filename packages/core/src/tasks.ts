@@ -1,4 +1,3 @@
-import PQueue from 'p-queue';
 import { HandoverError, TaskAbortedError } from './errors.js';
 import type { Stats, TaskOutcome } from './stats.js';
 
@@ -35,8 +34,6 @@ interface TaskRecord {
   readonly name: string;
   readonly key: string | undefined;
   readonly submittedAt: number;
-  /** Made on first use: creating one costs microseconds, and most tracked requests never need it. */
-  controller: AbortController | undefined;
   status: 'queued' | 'running';
   /** Rejects the caller's promise at once when the task is cut off (queued or running). */
   cutOff?: (reason: unknown) => void;
@@ -44,33 +41,34 @@ interface TaskRecord {
   aborted?: boolean;
 }
 
-function signalOf(record: TaskRecord): AbortSignal {
-  record.controller ??= new AbortController();
-  return record.controller.signal;
-}
-
 /** A class: an object literal with a getter costs V8 far more per call (one per HTTP request). */
 class TrackedHandle implements TaskHandle {
-  readonly #record: TaskRecord;
+  readonly signal: AbortSignal;
   readonly done: () => void;
 
-  constructor(record: TaskRecord, remove: (record: TaskRecord, outcome: TaskOutcome) => void) {
-    this.#record = record;
+  constructor(
+    record: TaskRecord,
+    signal: AbortSignal,
+    remove: (record: TaskRecord, outcome: TaskOutcome) => void,
+  ) {
+    this.signal = signal;
     this.done = () => remove(record, 'ok');
-  }
-
-  get signal(): AbortSignal {
-    return signalOf(this.#record);
   }
 }
 
 /**
- * Every piece of in-flight work of a worker: tasks run through a p-queue with a concurrency
- * limit, and tracked work (HTTP requests) that is only counted. Both get an AbortSignal that
- * fires at the drain deadline, and both are waited for by the drain.
+ * Every piece of in-flight work of a worker: tasks run in a first-in first-out queue with a
+ * concurrency limit, and tracked work (HTTP requests) that is only counted. Both are waited for
+ * by the drain, and all get one AbortSignal, which fires at the drain deadline (every task is
+ * cut off at the same moment, so one controller serves them all: no allocation per task).
  */
 export class TaskTracker {
-  readonly #queue: PQueue;
+  readonly #concurrency: number;
+  readonly #deadline = new AbortController();
+  /** Tasks started and not finished, and the starts waiting for a slot, oldest first. */
+  #running = 0;
+  /** Each starts its task and says so, or says it was cut off while it waited. */
+  #waiting: (() => boolean)[] = [];
   readonly #records = new Set<TaskRecord>();
   readonly #now: () => number;
   readonly #stats: Stats | undefined;
@@ -81,7 +79,7 @@ export class TaskTracker {
   #closedReason: string | undefined;
 
   constructor(concurrency: number, now: () => number, stats?: Stats) {
-    this.#queue = new PQueue({ concurrency });
+    this.#concurrency = concurrency;
     this.#now = now;
     this.#stats = stats;
   }
@@ -93,12 +91,12 @@ export class TaskTracker {
 
   /** Maximum tasks run at once. */
   get concurrency(): number {
-    return this.#queue.concurrency;
+    return this.#concurrency;
   }
 
   /** Concurrency slots neither running nor claimed by a queued task. */
   get free(): number {
-    return Math.max(0, this.#queue.concurrency - this.#slotsHeld);
+    return Math.max(0, this.#concurrency - this.#slotsHeld);
   }
 
   /**
@@ -112,26 +110,46 @@ export class TaskTracker {
     this.#slotsHeld++;
     return new Promise<T>((resolve, reject) => {
       record.cutOff = reject;
-      // Abort handling stays here rather than in p-queue's `signal` option, which costs a
-      // listener and a Promise.race per task.
-      void this.#queue.add(async () => {
-        if (!this.#records.has(record)) {
-          this.#releaseSlot();
-          return;
-        }
+      const start = (): boolean => {
+        // Cut off while it waited: it never runs.
+        if (!this.#records.has(record)) return false;
         record.status = 'running';
-        try {
-          const value = await fn(signalOf(record));
-          this.#releaseSlot();
+        const ok = (value: T): void => {
+          this.#finished();
           this.#remove(record, 'ok');
           resolve(value);
-        } catch (error) {
-          this.#releaseSlot();
+        };
+        const failed = (error: unknown): void => {
+          this.#finished();
           this.#remove(record, error instanceof TaskAbortedError ? 'cut_off' : 'error');
           reject(error);
+        };
+        try {
+          Promise.resolve(fn(this.#deadline.signal)).then(ok, failed);
+        } catch (error) {
+          failed(error);
         }
-      });
+        return true;
+      };
+      if (this.#running < this.#concurrency) {
+        this.#running++;
+        start();
+      } else this.#waiting.push(start);
     });
+  }
+
+  /** A task ended: its slot goes to the next one waiting (skipping those cut off meanwhile). */
+  #finished(): void {
+    this.#releaseSlot();
+    for (;;) {
+      const next = this.#waiting.shift();
+      if (next === undefined) {
+        this.#running--;
+        return;
+      }
+      if (next()) return;
+      this.#releaseSlot();
+    }
   }
 
   /** Resolves as soon as a concurrency slot is free (at once if one is). */
@@ -143,7 +161,7 @@ export class TaskTracker {
   /** Counts work that runs outside the queue until `done()` is called. */
   track(meta: TaskMeta = {}): TaskHandle {
     if (this.#closedReason !== undefined) throw this.#notAccepting();
-    return new TrackedHandle(this.#add(meta, 'running'), this.#removeRecord);
+    return new TrackedHandle(this.#add(meta, 'running'), this.#deadline.signal, this.#removeRecord);
   }
 
   /** Resolves when no task is queued, running or tracked. */
@@ -171,11 +189,10 @@ export class TaskTracker {
   /** Fires every task's signal with a {@link TaskAbortedError}; returns what was cut off. */
   abortAll(message: string): TaskInfo[] {
     const cut = this.list();
+    const reason = new TaskAbortedError(message);
+    this.#deadline.abort(reason);
     for (const record of [...this.#records]) {
-      const reason = new TaskAbortedError(message);
       record.aborted = true;
-      record.controller ??= new AbortController();
-      record.controller.abort(reason);
       if (record.cutOff) {
         this.#remove(record, 'cut_off');
         record.cutOff(reason);
@@ -189,7 +206,6 @@ export class TaskTracker {
       name: meta.name ?? 'task',
       key: meta.key,
       submittedAt: this.#now(),
-      controller: undefined,
       status,
     };
     this.#records.add(record);
