@@ -1,6 +1,6 @@
 import { createWorker, type Worker } from '@handover/core';
 import { startProbeServer } from '@handover/http';
-import { natsBroker } from '@handover/nats';
+import { natsBroker, TaskError } from '@handover/nats';
 import { captureLogger, type NatsServer, startNatsServer, waitFor } from '@handover/testkit';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Registry } from 'prom-client';
@@ -122,6 +122,55 @@ describe('handoverMetrics', () => {
     const after = await metrics.render();
     expect(sample(after, 'handover_tasks_total', 'kind="nats",outcome="cut_off"')).toBe(1);
     expect(sample(after, 'handover_nats_answers_total', 'code="503"')).toBe(1);
+  });
+
+  it('counts JetStream settlements by how: ack, nak for a retry, term for a rejection', async () => {
+    const worker = createWorker({
+      service: 'settled',
+      identity: { id: 's-1', hostname: 'h', addresses: [] },
+      exit: false,
+      signals: [],
+      env: {},
+      logger: captureLogger(),
+    });
+    workers.push(worker);
+    const tries = new Map<string, number>();
+    worker.use(
+      natsBroker({
+        servers: server.url,
+        registry: false,
+        jetstream: {
+          stream: 'SETTLED',
+          nakDelayMs: { base: 50, max: 50 },
+          handler: async (job: { id: string; failOnce?: boolean; reject?: boolean }) => {
+            const n = (tries.get(job.id) ?? 0) + 1;
+            tries.set(job.id, n);
+            if (job.reject) throw new TaskError(422, 'no such account');
+            if (job.failOnce && n === 1) throw new Error('flaky');
+          },
+        },
+      }),
+    );
+    const metrics = handoverMetrics({ registry: new Registry() });
+    worker.use(metrics);
+    await worker.start();
+    // A request to a stream's subject is a JetStream publish: the answer is its PubAck.
+    for (const job of [
+      { id: 'a' },
+      { id: 'b' },
+      { id: 'c', failOnce: true },
+      { id: 'd', reject: true },
+    ]) {
+      const ack = await nc.request('handover.settled.jobs', JSON.stringify(job));
+      expect(ack.json<{ seq?: number }>().seq).toBeGreaterThan(0);
+    }
+    const text = await waitFor(async () => {
+      const t = await metrics.render();
+      return sample(t, 'handover_jetstream_settled_total', 'how="ack"') === 3 ? t : undefined;
+    });
+    expect(tries.get('c')).toBe(2);
+    expect(sample(text, 'handover_jetstream_settled_total', 'how="nak"')).toBe(1);
+    expect(sample(text, 'handover_jetstream_settled_total', 'how="term"')).toBe(1);
   });
 
   it('registers into the registry it is given, next to the application own metrics', async () => {

@@ -29,6 +29,13 @@ import { watchStatus } from './status.js';
 import { invalidOption } from './validate.js';
 import { buildEvent, encodeJson, type WorkerEventType } from './wire.js';
 
+/** Labels of `handover_jetstream_settled_total`, made once. */
+const settledLabels = {
+  ack: { how: 'ack' },
+  nak: { how: 'nak' },
+  term: { how: 'term' },
+} as const;
+
 /** The NATS adapter of a worker; also gives access to its connection once connected. */
 export interface NatsBroker extends Port {
   readonly kind: 'broker';
@@ -233,6 +240,7 @@ class NatsAdapter implements NatsBroker {
         pullExpiresMs: js.pullExpiresMs ?? defaultPullExpiresMs,
         nakDelayMs: js.nakDelayMs ?? { base: 1000, max: 30_000 },
         termReasons: serverAtLeast(nc, 2, 11),
+        counted: (how) => context.count('handover_jetstream_settled_total', settledLabels[how]),
         recover: async () => {
           await ensureConsumer(await jetstreamManager(nc), plan, this.#setup(context.stopSignal));
         },

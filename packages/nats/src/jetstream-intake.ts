@@ -46,6 +46,8 @@ export interface JetStreamIntakeDeps {
   readonly termReasons: boolean;
   /** Delay of the n-th retry: `min(base * 2^(n-1), max)`. */
   readonly nakDelayMs: { readonly base: number; readonly max: number };
+  /** Counts each settlement by how; the adapter feeds `handover_jetstream_settled_total`. */
+  readonly counted?: (how: 'ack' | 'nak' | 'term') => void;
 }
 
 /** Thrown inside a task whose message was given back before it could start. */
@@ -86,6 +88,7 @@ export class JetStreamIntake implements Intake {
       nakDelayMs: deps.nakDelayMs,
       termReasons: deps.termReasons,
       settled: (job) => this.#jobs.delete(job),
+      counted: deps.counted ?? (() => {}),
       turnEnded: () => this.#puller?.refill(),
     });
   }

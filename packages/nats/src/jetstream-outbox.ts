@@ -12,6 +12,8 @@ export interface OutboxDeps {
   readonly termReasons: boolean;
   /** A job was settled: nothing more is sent for it. */
   readonly settled: (job: Job) => void;
+  /** Counts a settlement (`handover_jetstream_settled_total`); free until stats are enabled. */
+  readonly counted: (how: 'ack' | 'nak' | 'term') => void;
   /** The turn's settlements went out: time to ask for the slots they freed. */
   readonly turnEnded: () => void;
 }
@@ -101,6 +103,7 @@ export class Outbox {
   ): void {
     if (!job.settle(how, detail)) return;
     this.#deps.settled(job);
+    this.#deps.counted(how);
     this.#jobs.push(job);
     this.endOfTurn();
     this.#deps.stats.done(job.receivedAt, error);
