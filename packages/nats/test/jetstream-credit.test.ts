@@ -13,12 +13,15 @@ const { nc, server, worker } = useNats();
  */
 function watchAcks(conn: NatsConnection, stream: string, consumer: string) {
   const acks = new Map<number, { kind: string; delivery: number }[]>();
+  /** When the +ACK of each sequence reached this process. */
+  const ackedAt = new Map<number, number>();
   const sub = conn.subscribe(`$JS.ACK.${stream}.${consumer}.>`, {
     callback: (_e, m) => {
       const tokens = m.subject.split('.');
       const kind = m.string().split(' ')[0] || '+ACK';
       if (kind === '+WPI') return;
       const seq = Number(tokens[5]);
+      if (kind === '+ACK') ackedAt.set(seq, Date.now());
       acks.set(seq, [...(acks.get(seq) ?? []), { kind, delivery: Number(tokens[4]) }]);
     },
   });
@@ -26,6 +29,8 @@ function watchAcks(conn: NatsConnection, stream: string, consumer: string) {
   return {
     kinds,
     acked: (seq: number) => kinds(seq).includes('+ACK'),
+    /** When the +ACK of `seq` arrived (epoch ms), if it did. */
+    ackedAt: (seq: number) => ackedAt.get(seq),
     /** Sequences not acked exactly once, or nak'ed, or delivered more than once. */
     troubles: (seqs: readonly number[]) =>
       seqs
@@ -70,12 +75,21 @@ function publishEvery(conn: NatsConnection, subject: string, everyMs: number, ms
 function publishFast(conn: NatsConnection, subject: string) {
   const js = jetstream(conn);
   const seqs: number[] = [];
+  /** When the publish of each sequence was sent: it was stored later than that. */
+  const sentAt = new Map<number, number>();
   let publishing = true;
   const lanes = Array.from({ length: 8 }, async () => {
-    while (publishing) seqs.push((await js.publish(subject, JSON.stringify({ ms: 1 }))).seq);
+    while (publishing) {
+      const sent = Date.now();
+      const { seq } = await js.publish(subject, JSON.stringify({ ms: 1 }));
+      sentAt.set(seq, sent);
+      seqs.push(seq);
+    }
   });
   return {
     count: () => seqs.length,
+    /** Sequences whose publish was sent after `at` (epoch ms). */
+    sentAfter: (at: number) => seqs.filter((seq) => (sentAt.get(seq) ?? 0) > at),
     stop: async () => {
       publishing = false;
       await Promise.all(lanes);
@@ -139,7 +153,8 @@ describe('JetStream intake credit', () => {
       CONCURRENCY: '500',
       HANDOVER_LOG_LEVEL: 'warn',
     };
-    const a = worker({ ...common, HANDOVER_WORKER_ID: 'lone-a' });
+    // A's pull requests stay open 1 s: at SIGTERM, jobs keep arriving at them for a while.
+    const a = worker({ ...common, HANDOVER_WORKER_ID: 'lone-a', PULL_EXPIRES_MS: '1000' });
     // Logging every job would cost more than the jobs: A logs warnings only, and is ready
     // when it answers $SRV (opened right after its intakes).
     await waitFor(() => nc().request('$SRV.PING.lone', undefined, { timeout: 500 }), {
@@ -152,6 +167,7 @@ describe('JetStream intake credit', () => {
     a.signal('SIGTERM');
     const exitA = await a.waitForExit();
     const seqs = await load.stop();
+    const bStarted = Date.now();
     const b = worker({ ...common, HANDOVER_WORKER_ID: 'lone-b' });
     await waitFor(() => seqs.every((seq) => acks.acked(seq)) || undefined, {
       timeoutMs: 10_000,
@@ -159,6 +175,12 @@ describe('JetStream intake credit', () => {
     });
     expect(acks.troubles(seqs), 'jobs not acked exactly once on their first delivery').toEqual([]);
     expect(exitA.code).toBe(0);
+    // The case this test is for happened: jobs stored after SIGTERM reached A's open pulls and
+    // A ran them (acked before B existed, so by A).
+    const late = load
+      .sentAfter(signalled)
+      .filter((seq) => (acks.ackedAt(seq) ?? Infinity) < bStarted);
+    expect(late.length, 'jobs published after SIGTERM that A ran').toBeGreaterThan(0);
     const drainMs = exitA.at - signalled;
     expect(drainMs, `A drained in ${drainMs} ms`).toBeLessThan(3000);
     acks.stop();
