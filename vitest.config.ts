@@ -29,7 +29,9 @@ export default defineConfig({
   resolve: { alias },
   test: {
     projects: [
-      ...['core', 'identity', 'testkit', 'http', 'express', 'fastify'].map((name) => project(name)),
+      ...['core', 'identity', 'testkit', 'http', 'express', 'fastify', 'cli'].map((name) =>
+        project(name),
+      ),
       project('nats', { exclude: ['test/cluster/**', '**/node_modules/**'] }),
       // Real workers on a real 3-node cluster under load: heavy, run once per CI run.
       project('cluster', {

@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+// The `handover` command: `run` with the process's streams, environment and signals.
+import { run } from './run.js';
+
+const stop = new AbortController();
+// Ctrl-C (and a platform's SIGTERM) ends a `watch` cleanly, exit 0. A second one exits at once.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stop.signal.aborted) process.exit(130);
+    stop.abort();
+  });
+}
+// A closed pipe (`handover watch orders | head`) ends the command, not with a crash.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') stop.abort();
+});
+
+process.exitCode = await run(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  signal: stop.signal,
+});
