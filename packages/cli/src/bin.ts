@@ -15,9 +15,12 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') stop.abort();
 });
 
-process.exitCode = await run(process.argv.slice(2), {
+const code = await run(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,
   signal: stop.signal,
 });
+// Exit once the output is flushed, not when the event loop empties: a connection attempt to a
+// broker that accepted the socket and never answered would hold it open.
+process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
