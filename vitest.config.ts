@@ -8,7 +8,7 @@ const source = (path: string): string =>
 // dist (see `pnpm test`, which builds first). Exact matches, so that a subpath (such as
 // `@handover/nats/controller`) is not read as a file under the root entry.
 const alias = [
-  ...['core', 'identity', 'nats', 'http', 'express', 'fastify', 'testkit'].map((name) => ({
+  ...['core', 'identity', 'nats', 'http', 'express', 'fastify', 'testkit', 'cli'].map((name) => ({
     find: new RegExp(`^@handover/${name}$`),
     replacement: source(`${name}/src/index.ts`),
   })),
