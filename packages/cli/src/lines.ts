@@ -5,7 +5,7 @@ import type { Transition } from './transitions.js';
 function detail(t: Transition): string {
   switch (t.type) {
     case 'present':
-      return `${t.reason ?? ''} (at start)`;
+      return `${t.state ?? ''} (at start)`;
     case 'ready':
       return '';
     case 'draining':

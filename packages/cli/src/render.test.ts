@@ -93,7 +93,7 @@ describe('watch lines', () => {
     const lines = new PlainLines('UTC');
     expect(
       [
-        { type: 'present' as const, at: now, worker: w, reason: 'ready', fleet },
+        { type: 'present' as const, at: now, worker: w, state: 'ready' as const, fleet },
         { type: 'draining' as const, at: now + 1250, worker: w, reason: 'SIGTERM', fleet },
         {
           type: 'gone' as const,

@@ -6,7 +6,7 @@ const esc = '\x1b[';
  * A terminal page redrawn in place, like `top`: the alternate screen while it runs, every
  * frame from the top-left corner, lines cut at the terminal's width (a wrapped line would
  * shift the next frame). `end` leaves the alternate screen and prints the last frame on the
- * normal one, so it stays in the scrollback.
+ * normal one, so it stays in the scrollback (nothing if no frame was drawn).
  */
 export class Screen {
   readonly #out: Output;
@@ -27,8 +27,8 @@ export class Screen {
   }
 
   end(lastFrame: readonly string[]): void {
-    if (this.#started) this.#out.write(`${esc}?25h${esc}?1049l`);
+    if (!this.#started) return;
     this.#started = false;
-    this.#out.write(`${lastFrame.join('\n')}\n`);
+    this.#out.write(`${esc}?25h${esc}?1049l${lastFrame.join('\n')}\n`);
   }
 }

@@ -47,6 +47,7 @@ function setup() {
       [
         t.type,
         t.worker?.id,
+        t.state,
         t.reason,
         t.drainMs,
         t.abandoned,

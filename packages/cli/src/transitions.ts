@@ -15,6 +15,8 @@ export interface Transition {
   /** Local epoch ms at which it was seen. */
   readonly at: number;
   readonly worker?: Pick<WorkerEntry, 'id' | 'instance' | 'version' | 'heartbeatMs'>;
+  /** `present`: the worker's state when watching began. */
+  readonly state?: WorkerEntry['state'];
   /**
    * `draining`: why (`SIGTERM`, `drain-endpoint`, `failed: uncaughtException`...), when the
    * worker's event said; `gone`: `stopped` (with `drainMs` and `abandoned`), `deleted` (the
@@ -72,12 +74,12 @@ export class Transitions {
     this.#settleMs = settleMs;
   }
 
-  /** The workers live when watching began: one `present` each, its state as `reason`. */
+  /** The workers live when watching began: one `present` each, with its state. */
   seed(workers: readonly WorkerEntry[]): void {
     for (const worker of workers) this.#live.set(worker.id, worker);
     const at = this.#timers.now();
     for (const worker of [...workers].sort((a, b) => a.id.localeCompare(b.id))) {
-      this.#send({ type: 'present', at, worker, reason: worker.state });
+      this.#send({ type: 'present', at, worker, state: worker.state });
     }
   }
 

@@ -127,7 +127,7 @@ describe('handover watch <service>', () => {
         id: 'jsonw-1',
         instance,
         version: '1.0.0',
-        reason: 'ready',
+        state: 'ready',
         fleet: { ready: 1, draining: 0 },
       },
       {
@@ -168,6 +168,30 @@ describe('handover watch <service>', () => {
         fleet: { ready: 0, draining: 0 },
       },
     ]);
+  }, 60_000);
+
+  it('outlives a broker restart: says so, and reports what follows', async () => {
+    const w = worker({ SERVICE: 'restart', HANDOVER_WORKER_ID: 'restart-1' });
+    await ready(w);
+    const watcher = watch('restart');
+    await line(watcher, / present +restart-1 /, 'present');
+    const restarted = Date.now();
+    await server().restart();
+    await line(watcher, / reconnected +reconnected to /, 'reconnected');
+    const outageMs = Date.now() - restarted;
+    await w.waitForLog((l) => l.msg === 'reconnected to NATS', { timeoutMs: 15_000 });
+    w.signal('SIGTERM');
+    expect((await w.waitForExit()).code).toBe(0);
+    await line(watcher, / gone +restart-1 +1\.0\.0 +drained in /, 'gone after the restart');
+    watcher.signal('SIGINT');
+    expect((await watcher.waitForExit(5000)).code).toBe(0);
+    const types = watcher.lines.map((l) => l.split(/ +/)[1]);
+    const shown = `${watcher.lines.join('\n')}\n(broker away for ${outageMs} ms)`;
+    expect(types.slice(0, 3), shown).toEqual(['present', 'disconnected', 'reconnected']);
+    expect(types.slice(-2), shown).toEqual(['draining', 'gone']);
+    // Away for less than 3 x heartbeat, the worker was never dropped. (Longer, watchWorkers
+    // cannot ask $SRV.PING while disconnected and drops it as stale until its next write.)
+    if (outageMs < 2500) expect(types, shown).toHaveLength(5);
   }, 60_000);
 
   it('redraws the table in place on a terminal, and leaves the last frame on exit', async () => {
