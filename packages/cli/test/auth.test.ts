@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type NatsServer, startNatsServer } from '@handover/testkit';
 import { nkeys } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { type BinResult, runBin } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'handover-cli-auth-'));
