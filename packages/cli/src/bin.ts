@@ -3,7 +3,8 @@
 import { run } from './run.js';
 
 const stop = new AbortController();
-// Ctrl-C (and a platform's SIGTERM) ends a `watch` cleanly, exit 0. A second one exits at once.
+// Ctrl-C (or a platform's SIGTERM) ends a `watch` cleanly with 0 and interrupts `ls` and
+// `stats` with 130; a second one exits at once.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (stop.signal.aborted) process.exit(130);

@@ -9,6 +9,7 @@ import {
 } from '@nats-io/transport-node';
 import type { ConnectFlags } from './args.js';
 import { CliError, usageError } from './errors.js';
+import { Interrupted, interruptible } from './interrupt.js';
 
 /** nats.js options from the flags: servers, credentials, TLS. Secrets stay out of errors. */
 export function connectionOptions(
@@ -61,14 +62,15 @@ export function shownServers(options: ConnectionOptions): string {
 }
 
 /**
- * Connects within `timeoutMs`, trying each server once; a connection that completes after
- * the bound is closed. `reconnect` keeps reconnecting afterwards (a `watch` outlives a broker
+ * Connects within `timeoutMs`, trying each server once, unless `signal` interrupts it; a
+ * connection that completes after the bound (or the interruption) is closed. `reconnect` keeps reconnecting afterwards (a `watch` outlives a broker
  * restart); a one-shot command gives up instead.
  */
 export async function connectWithin(
   options: ConnectionOptions,
   timeoutMs: number,
   reconnect: boolean,
+  signal: AbortSignal,
 ): Promise<NatsConnection> {
   const pending = connect({
     ...options,
@@ -81,9 +83,10 @@ export async function connectWithin(
     timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
   });
   try {
-    return await Promise.race([pending, bound]);
+    return await interruptible(Promise.race([pending, bound]), signal);
   } catch (error) {
     pending.then((nc) => nc.close()).catch(() => {});
+    if (error instanceof Interrupted) throw error;
     throw new CliError(
       'HANDOVER_E_CLI_CONNECT',
       `cannot connect to NATS at ${shownServers(options)}: ${describeError(error)}`,

@@ -4,6 +4,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { type Invocation, parseCommandLine } from './args.js';
 import { connectionOptions, connectWithin, shownServers } from './connect.js';
 import { CliError, exitCodes } from './errors.js';
+import { Interrupted, interruptible } from './interrupt.js';
 import { type CliIo, type Context, contextOf } from './io.js';
 import { listWorkers } from './ls.js';
 import { serviceStats } from './stats.js';
@@ -12,8 +13,9 @@ import { watchService } from './watch.js';
 
 /**
  * Runs the `handover` command line `argv` (the arguments after `handover`) and resolves with
- * its exit code: 0 done, 1 failed (broker unreachable, no such service), 2 usage error. It
- * writes to `io`, never to the process's own streams, and never exits the process.
+ * its exit code: 0 done, 1 failed (broker unreachable, no such service), 2 usage error, 130
+ * when `io.signal` interrupted `ls` or `stats` (it ends `watch` with 0). It writes to `io`,
+ * never to the process's own streams, and never exits the process.
  */
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const ctx = contextOf(io);
@@ -35,11 +37,17 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   try {
     const options = connectionOptions(invocation.connection, ctx.env);
     const { timeoutMs } = invocation.connection;
-    nc = await connectWithin(options, timeoutMs, invocation.command === 'watch');
+    const watching = invocation.command === 'watch';
+    nc = await connectWithin(options, timeoutMs, watching, ctx.signal);
     const { service, json } = invocation;
-    if (invocation.command === 'ls') await listWorkers(nc, ctx, { service, json, timeoutMs });
-    else if (invocation.command === 'stats') {
-      await serviceStats(nc, ctx, { service: service as string, json, waitMs: invocation.waitMs });
+    if (invocation.command === 'ls') {
+      await interruptible(listWorkers(nc, ctx, { service, json, timeoutMs }), ctx.signal);
+    } else if (invocation.command === 'stats') {
+      const { waitMs } = invocation;
+      await interruptible(
+        serviceStats(nc, ctx, { service: service as string, json, waitMs }),
+        ctx.signal,
+      );
     } else {
       const servers = shownServers(options);
       const { prefix } = invocation;
@@ -47,6 +55,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     }
     return exitCodes.ok;
   } catch (error) {
+    // Ctrl-C ends a watch as it should (0); anything else it cut short, as shells count it.
+    if (error instanceof Interrupted) return invocation.command === 'watch' ? exitCodes.ok : 130;
     return fail(ctx, error, false);
   } finally {
     await nc?.close().catch(() => {});

@@ -58,8 +58,9 @@ export async function watchService(
     return [head, '', ...body, ...(recent.length > 0 ? ['', ...recent] : [])];
   };
   let drawPending: ReturnType<typeof setTimeout> | undefined;
+  let ending = false;
   const redraw = (): void => {
-    if (!tty || drawPending) return;
+    if (!tty || ending || drawPending) return;
     drawPending = setTimeout(() => {
       drawPending = undefined;
       screen.draw(frame());
@@ -116,6 +117,7 @@ export async function watchService(
       });
     }
   } finally {
+    ending = true;
     for (const interval of intervals) clearInterval(interval);
     clearTimeout(drawPending);
     transitions.flush();

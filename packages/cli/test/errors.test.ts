@@ -1,13 +1,20 @@
 import { createServer, type Server } from 'node:net';
-import { getStablePort, type NatsServer, startNatsServer } from '@handover/testkit';
+import {
+  getStablePort,
+  type NatsServer,
+  spawnNode,
+  startNatsServer,
+  waitFor,
+} from '@handover/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBin } from './helpers.js';
+import { bin, runBin } from './helpers.js';
 
 const secret = 's3cret-pw';
 let auth: NatsServer;
 let plain: NatsServer;
 let silent: Server;
 let silentPort: number;
+let accepted = 0;
 
 beforeAll(async () => {
   [auth, plain] = await Promise.all([
@@ -15,7 +22,9 @@ beforeAll(async () => {
     startNatsServer({ jetstream: false }),
   ]);
   // Accepts connections and never says a word: a broker that hangs.
-  silent = createServer(() => {});
+  silent = createServer(() => {
+    accepted++;
+  });
   silentPort = await getStablePort();
   await new Promise<void>((resolve) => silent.listen(silentPort, '127.0.0.1', resolve));
 });
@@ -87,6 +96,26 @@ describe('handover exit codes', () => {
     // 1 s bound plus a Node start on a busy machine; the figure is in the message.
     expect(ms, `gave up after ${ms} ms`).toBeGreaterThanOrEqual(1000);
     expect(ms, `gave up after ${ms} ms`).toBeLessThan(6000);
+  });
+
+  it('stops at Ctrl-C while connecting: 130 for ls, 0 for watch', async () => {
+    for (const [command, expected] of [
+      ['ls', 130],
+      ['watch', 0],
+    ] as const) {
+      const child = spawnNode(bin, {
+        args: [command, 'orders', '--timeout', '20s', '-s', `nats://127.0.0.1:${silentPort}`],
+      });
+      // Once it has opened its socket (its signal handlers are set by then); no answer comes.
+      const before = accepted;
+      await waitFor(() => accepted > before, { what: 'the connection attempt' });
+      const sent = Date.now();
+      child.signal('SIGINT');
+      const exit = await child.waitForExit(5000);
+      expect(exit.code, `${command}: ${child.stderr()}`).toBe(expected);
+      expect(exit.at - sent, `${command} took ${exit.at - sent} ms to stop`).toBeLessThan(3000);
+      expect(child.stderr()).toBe('');
+    }
   });
 
   it('exits 1 on refused credentials without printing them, 0 with the right ones', async () => {
