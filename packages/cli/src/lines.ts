@@ -4,6 +4,8 @@ import type { Transition } from './transitions.js';
 /** What a transition's line says after the worker's id and version. */
 function detail(t: Transition): string {
   switch (t.type) {
+    case 'watching':
+      return `on ${t.server ?? 'NATS'}`;
     case 'present':
       return `${t.state ?? ''} (at start)`;
     case 'ready':

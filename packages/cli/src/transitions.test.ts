@@ -36,34 +36,43 @@ const change = (
   reason?: WorkerChange['reason'],
 ): WorkerChange => ({ type, worker, at: 1_000_000, ...(reason ? { reason } : {}) });
 const event = (type: WorkerEvent['type'], w: WorkerEntry, extra: Partial<WorkerEvent> = {}) =>
-  ({ type, id: w.id, instance: w.instance, service: 'orders', ...extra }) as WorkerEvent;
+  ({
+    type,
+    id: w.id,
+    instance: w.instance,
+    version: w.version,
+    service: 'orders',
+    ...extra,
+  }) as WorkerEvent;
 
 function setup() {
   const timers = manualTimers();
   const out: Transition[] = [];
   const transitions = new Transitions((t) => out.push(t), timers, 1000);
   const shown = () =>
-    out.map((t) =>
-      [
-        t.type,
-        t.worker?.id,
-        t.state,
-        t.reason,
-        t.drainMs,
-        t.abandoned,
-        `${t.fleet.ready}/${t.fleet.draining}`,
-      ]
-        .filter((x) => x !== undefined)
-        .join(' '),
-    );
-  return { timers, transitions, shown };
+    out
+      .filter((t) => t.type !== 'watching')
+      .map((t) =>
+        [
+          t.type,
+          t.worker?.id,
+          t.state,
+          t.reason,
+          t.drainMs,
+          t.abandoned,
+          `${t.fleet.ready}/${t.fleet.draining}`,
+        ]
+          .filter((x) => x !== undefined)
+          .join(' '),
+      );
+  return { timers, transitions, shown, out };
 }
 
 describe('Transitions', () => {
   it('reports a start-first replacement once each: ready, draining with its reason, gone with the drain', () => {
-    const { transitions, shown } = setup();
+    const { transitions, shown, out } = setup();
     const old = entry('w-1', 'I1');
-    transitions.seed([old]);
+    transitions.seed([old], 'nats://n:4222');
     transitions.change(change('added', old)); // the iterator's replay: nothing new
     const fresh = entry('w-2', 'I2');
     transitions.change(change('added', fresh));
@@ -74,6 +83,12 @@ describe('Transitions', () => {
     // The entry is deleted before the `stopped` event is published.
     transitions.change(change('removed', entry('w-1', 'I1', 'draining'), 'deleted'));
     transitions.event(event('stopped', old, { drainMs: 231, abandoned: 0 }));
+    expect(out[0]).toEqual({
+      type: 'watching',
+      at: 1_000_000,
+      server: 'nats://n:4222',
+      fleet: { ready: 1, draining: 0 },
+    });
     expect(shown()).toEqual([
       'present w-1 ready 1/0',
       'ready w-2 2/0',
@@ -85,7 +100,7 @@ describe('Transitions', () => {
   it('waits a moment for a reason the registry was faster to tell, then goes without it', () => {
     const { timers, transitions, shown } = setup();
     const w = entry('w-1', 'I1');
-    transitions.seed([w]);
+    transitions.seed([w], 'nats://n:4222');
     transitions.change(change('updated', entry('w-1', 'I1', 'draining')));
     expect(shown()).toEqual(['present w-1 ready 1/0']);
     transitions.event(event('draining', w, { reason: 'drain-endpoint' }));
@@ -102,7 +117,7 @@ describe('Transitions', () => {
     const { timers, transitions, shown } = setup();
     const a = entry('w-1', 'I1');
     const b = entry('w-2', 'I2');
-    transitions.seed([a, b]);
+    transitions.seed([a, b], 'nats://n:4222');
     transitions.change(change('removed', a, 'deleted'));
     expect(shown()).toHaveLength(2);
     timers.advance(1000);
@@ -113,7 +128,7 @@ describe('Transitions', () => {
   it('sends a held draining before the gone of the same worker, and a failed reason', () => {
     const { transitions, shown } = setup();
     const w = entry('w-1', 'I1');
-    transitions.seed([w]);
+    transitions.seed([w], 'nats://n:4222');
     transitions.change(change('updated', entry('w-1', 'I1', 'draining')));
     transitions.event(event('stopped', w, { drainMs: 5, abandoned: 2 }));
     transitions.change(change('removed', w, 'stopped'));
@@ -126,9 +141,32 @@ describe('Transitions', () => {
     expect(shown().at(-1)).toBe('draining w-3 failed: uncaughtException 0/1');
   });
 
+  it("shows a worker's ready event before its entry arrives, once, and forgets one never confirmed", () => {
+    const { timers, transitions, shown } = setup();
+    const early = entry('w-0', 'I0');
+    transitions.event(event('ready', early)); // before watching began: the seed lists it
+    transitions.seed([entry('w-1', 'I1'), early], 'nats://n:4222');
+    const fresh = { ...entry('w-2', 'I2'), version: '2.0.0' };
+    transitions.event(event('ready', fresh));
+    transitions.event(event('draining', entry('w-1', 'I1'), { reason: 'SIGTERM' }));
+    transitions.change(change('updated', entry('w-1', 'I1', 'draining')));
+    transitions.change(change('added', fresh)); // the entry, later: nothing new
+    transitions.event(event('ready', entry('w-9', 'I9'))); // never in the registry
+    timers.advance(10_000);
+    transitions.change(change('removed', entry('w-1', 'I1', 'draining'), 'stale'));
+    expect(shown()).toEqual([
+      'present w-0 ready 2/0',
+      'present w-1 ready 2/0',
+      'ready w-2 3/0',
+      'draining w-1 SIGTERM 2/1',
+      'ready w-9 3/1',
+      'gone w-1 stale 2/0',
+    ]);
+  });
+
   it('tells a new instance under a known id apart: the old one is replaced', () => {
     const { transitions, shown } = setup();
-    transitions.seed([entry('w-1', 'I1')]);
+    transitions.seed([entry('w-1', 'I1')], 'nats://n:4222');
     transitions.change(change('updated', entry('w-1', 'I9')));
     expect(shown().slice(1)).toEqual(['gone w-1 replaced 0/0', 'ready w-1 1/0']);
   });

@@ -4,6 +4,7 @@ import type { WorkerEntry, WorkerEvent } from '@handover/nats/wire';
 /** A moment of a watched deploy: one worker's change of state, or the registry's. */
 export interface Transition {
   readonly type:
+    | 'watching'
     | 'present'
     | 'ready'
     | 'draining'
@@ -28,7 +29,7 @@ export interface Transition {
   readonly abandoned?: number;
   /** `stalled`: since the registry's last write. */
   readonly silentMs?: number;
-  /** `reconnected`: the server (credentials redacted). */
+  /** `watching`, `reconnected`: the server(s), credentials redacted. */
   readonly server?: string;
   /** The live workers right after it. */
   readonly fleet: { readonly ready: number; readonly draining: number };
@@ -40,6 +41,9 @@ export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
 }
+
+/** How long a worker announced by its `ready` event waits for its registry entry. */
+const unconfirmedMs = 10_000;
 
 /** Events of instances that never show up in the registry are forgotten after this. */
 const forgetAfterMs = 10 * 60_000;
@@ -56,7 +60,8 @@ interface Heard {
 
 /**
  * Turns `watchWorkers` changes and the workers' own events into transitions, once each. The
- * registry says what happened first, the events add the details: a `draining` waits up to
+ * registry says what happened, the events say it sooner and add the details: a `ready` event
+ * is shown before its entry arrives, a `draining` waits up to
  * `settleMs` for its reason, and a deleted entry waits for its `stopped` event (published
  * just after the delete) to tell the drain time and the tasks abandoned.
  */
@@ -64,6 +69,9 @@ export class Transitions {
   readonly #live = new Map<string, WorkerEntry>();
   readonly #heard = new Map<string, Heard>();
   readonly #pending = new Map<string, { step: WorkerTransition; timer: unknown }>();
+  /** Instances announced by their `ready` event, not yet seen in the registry. */
+  readonly #unconfirmed = new Map<string, unknown>();
+  #seeded = false;
   readonly #emit: (t: Transition) => void;
   readonly #timers: Timers;
   readonly #settleMs: number;
@@ -74,10 +82,15 @@ export class Transitions {
     this.#settleMs = settleMs;
   }
 
-  /** The workers live when watching began: one `present` each, with its state. */
-  seed(workers: readonly WorkerEntry[]): void {
+  /**
+   * Watching began at `server`: one `watching`, then one `present` for each worker live then,
+   * with its state.
+   */
+  seed(workers: readonly WorkerEntry[], server: string): void {
     for (const worker of workers) this.#live.set(worker.id, worker);
+    this.#seeded = true;
     const at = this.#timers.now();
+    this.#send({ type: 'watching', at, server });
     for (const worker of [...workers].sort((a, b) => a.id.localeCompare(b.id))) {
       this.#send({ type: 'present', at, worker, state: worker.state });
     }
@@ -100,6 +113,7 @@ export class Transitions {
       this.#gone(before, at, 'replaced');
     }
     const known = before?.instance === worker.instance;
+    this.#confirm(worker.instance);
     this.#live.set(worker.id, worker);
     if (!known && worker.state === 'ready') this.#send({ type: 'ready', at, worker });
     else if (worker.state === 'draining' && (!known || before?.state !== 'draining')) {
@@ -124,6 +138,8 @@ export class Transitions {
       heard.reason = event.type === 'failed' ? `failed: ${event.reason}` : event.reason;
     } else if (event.type === 'stopped') {
       Object.assign(heard, { stopped: true, drainMs: event.drainMs, abandoned: event.abandoned });
+    } else if (event.type === 'ready' && this.#seeded && !this.#live.has(event.id)) {
+      this.#announce(event, now);
     }
     const held = this.#pending.get(event.instance);
     if (!held) return;
@@ -139,9 +155,40 @@ export class Transitions {
     this.#send({ type, at: this.#timers.now(), ...details });
   }
 
-  /** Sends what is still held (at the end of a watch). */
+  /** Sends what is still held (at the end of a watch) and stops its timers. */
   flush(): void {
     for (const instance of [...this.#pending.keys()]) this.#release(instance, {});
+    for (const instance of [...this.#unconfirmed.keys()]) this.#confirm(instance);
+  }
+
+  /**
+   * A worker's `ready` event, ahead of its entry: the event travels on core NATS, the entry
+   * through this watcher's own JetStream consumer, which may deliver it later than another
+   * process saw it (a deploy tool that waits for the entry, then stops an old worker, would
+   * otherwise show the old one draining first). The entry confirms it; one that never comes
+   * within `unconfirmedMs` leaves it out of the fleet again, without a line.
+   */
+  #announce(event: WorkerEvent, at: number): void {
+    const worker = {
+      id: event.id,
+      instance: event.instance,
+      version: event.version,
+      state: 'ready',
+      heartbeatMs: 1000,
+    } as WorkerEntry;
+    this.#live.set(worker.id, worker);
+    const timer = this.#timers.setTimeout(() => {
+      this.#unconfirmed.delete(worker.instance);
+      if (this.#live.get(worker.id) === worker) this.#live.delete(worker.id);
+    }, unconfirmedMs);
+    this.#unconfirmed.set(worker.instance, timer);
+    this.#send({ type: 'ready', at, worker });
+  }
+
+  #confirm(instance: string): void {
+    if (!this.#unconfirmed.has(instance)) return;
+    this.#timers.clearTimeout(this.#unconfirmed.get(instance));
+    this.#unconfirmed.delete(instance);
   }
 
   /** A draining still waiting for its reason goes out before the worker's gone. */

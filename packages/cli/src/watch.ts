@@ -88,7 +88,7 @@ export async function watchService(
     await bounded(workers.loaded, request.timeoutMs, `the workers of ${service}`);
     const first = workers.snapshot();
     live.seed(first, read, ctx.now());
-    transitions.seed(first);
+    transitions.seed(first, request.servers);
     const watch = workers;
     const consuming = (async () => {
       for await (const change of watch) {

@@ -98,6 +98,7 @@ describe('handover watch <service>', () => {
       ...Array(3).fill('gone'),
       ...Array(3).fill('present'),
       ...Array(3).fill('ready'),
+      'watching',
     ]);
     expect(watcher.lines.at(-1)).toMatch(/\[3 ready, 0 draining\]$/);
   }, 90_000);
@@ -131,6 +132,12 @@ describe('handover watch <service>', () => {
     const base = { service: 'jsonw', at: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/) };
     const instance = expect.stringMatching(/^[0-9A-Za-z]{22}$/);
     expect(json()).toEqual([
+      {
+        ...base,
+        type: 'watching',
+        server: expect.stringMatching(/^nats:\/\/127\.0\.0\.1:\d+$/),
+        fleet: { ready: 1, draining: 0 },
+      },
       {
         ...base,
         type: 'present',
@@ -197,11 +204,16 @@ describe('handover watch <service>', () => {
     expect((await watcher.waitForExit(5000)).code).toBe(0);
     const types = watcher.lines.map((l) => l.split(/ +/)[1]);
     const shown = `${watcher.lines.join('\n')}\n(broker away for ${outageMs} ms)`;
-    expect(types.slice(0, 3), shown).toEqual(['present', 'disconnected', 'reconnected']);
+    expect(types.slice(0, 4), shown).toEqual([
+      'watching',
+      'present',
+      'disconnected',
+      'reconnected',
+    ]);
     expect(types.slice(-2), shown).toEqual(['draining', 'gone']);
     // Away for less than 3 x heartbeat, the worker was never dropped. (Longer, watchWorkers
     // cannot ask $SRV.PING while disconnected and drops it as stale until its next write.)
-    if (outageMs < 2500) expect(types, shown).toHaveLength(5);
+    if (outageMs < 2500) expect(types, shown).toHaveLength(6);
   }, 60_000);
 
   it('redraws the table in place on a terminal, and leaves the last frame on exit', async () => {
