@@ -8,7 +8,7 @@ const source = (path: string): string =>
 // dist (see `pnpm test`, which builds first). Exact matches, so that a subpath (such as
 // `@handover/nats/controller`) is not read as a file under the root entry.
 const alias = [
-  ...['core', 'identity', 'nats', 'http', 'express', 'fastify', 'testkit', 'metrics'].map(
+  ...['core', 'identity', 'nats', 'http', 'express', 'fastify', 'testkit', 'metrics', 'cli'].map(
     (name) => ({
       find: new RegExp(`^@handover/${name}$`),
       replacement: source(`${name}/src/index.ts`),
@@ -35,8 +35,8 @@ export default defineConfig({
   resolve: { alias },
   test: {
     projects: [
-      ...['core', 'identity', 'testkit', 'http', 'express', 'fastify', 'metrics'].map((name) =>
-        project(name),
+      ...['core', 'identity', 'testkit', 'http', 'express', 'fastify', 'metrics', 'cli'].map(
+        (name) => project(name),
       ),
       project('nats', { exclude: ['test/cluster/**', '**/node_modules/**'] }),
       // Real workers on a real 3-node cluster under load: heavy, run once per CI run.

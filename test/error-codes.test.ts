@@ -8,6 +8,7 @@ const sources: Record<string, () => Promise<readonly string[]>> = {
   '@handover/http': async () => (await import('@handover/http')).httpErrorCodes,
   '@handover/identity': async () => (await import('@handover/identity')).identityErrorCodes,
   '@handover/nats': async () => (await import('@handover/nats')).natsErrorCodes,
+  '@handover/cli': async () => (await import('@handover/cli')).cliErrorCodes,
 };
 
 // A row: | `CODE` | ... or, for a code another package owns and this one raises too,

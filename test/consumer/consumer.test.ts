@@ -83,6 +83,24 @@ describe('the packages installed with npm from their tarballs', () => {
     },
   );
 
+  it('run `npx handover` from the installed @handover/cli against a live worker', async () => {
+    const child = spawnNode(join(dir, 'worker.mjs'), {
+      cwd: dir,
+      env: { NATS_URL: server.url, HANDOVER_WORKER_ID: 'consumer-cli' },
+    });
+    await child.waitForLog((line: LogLine) => line.msg === 'ready', { timeoutMs: 15_000 });
+    const ls = spawnSync('npx', ['--no', 'handover', 'ls', 'orders', '--server', server.url], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    expect(ls.status, ls.stderr).toBe(0);
+    expect(ls.stdout).toMatch(/^consumer-cli +0\.0\.0 +ready +0\/\d+ /m);
+    child.signal('SIGTERM');
+    expect((await child.waitForExit()).code).toBe(0);
+    const usage = spawnSync('npx', ['--no', 'handover', 'nope'], { cwd: dir, encoding: 'utf8' });
+    expect(usage.status).toBe(2);
+  });
+
   it.each(['node16', 'bundler'])(
     'type-check a strict TypeScript service with moduleResolution %s',
     (resolution) => {

@@ -7,6 +7,14 @@ export {
   type TaskClientOptions,
   TaskRequestError,
 } from '../client.js';
+// How every NATS tool takes its servers (a comma list, `NATS_URL`) and credentials in URLs,
+// for tools that open their own connection (the `handover` CLI).
+export {
+  type ConnectionSettings,
+  credentialsFromUrls,
+  redactServer,
+  resolveServers,
+} from '../connection.js';
 export {
   type WatchWorkersOptions,
   type WorkerChange,
