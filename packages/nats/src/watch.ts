@@ -1,3 +1,4 @@
+import type { Logger } from '@handover/core';
 import { Kvm, type KvWatchEntry } from '@nats-io/kv';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { Channel } from './channel.js';
@@ -6,6 +7,7 @@ import { checkPrefix, defaultPrefix, serviceNames } from './names.js';
 import { registryBucketTtlMs } from './registry-rules.js';
 import { ReplicaPolicy } from './replicas.js';
 import { pingInstances } from './srv-ping.js';
+import { watchStatus } from './status.js';
 import { invalidOption, optionalInteger } from './validate.js';
 import { parseEntry, parseEvent, type WorkerEntry, type WorkerEvent } from './wire.js';
 
@@ -64,6 +66,15 @@ export interface WorkerWatch extends AsyncIterable<WorkerChange> {
  * at once, the registry stalled (a JetStream leader election), not the workers: those that
  * answer `$SRV.PING.<svc>` are kept until it moves again.
  */
+/** A watch has no logger: what the connection does is the caller's to log. */
+const silentLogger: Logger = {
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+  child: () => silentLogger,
+};
+
 export async function watchWorkers(
   nc: NatsConnection,
   service: string,
@@ -171,9 +182,24 @@ export async function watchWorkers(
       changes.end();
     }
   })();
+  // While this watcher's own connection is down it hears nothing: silence then says nothing of
+  // the workers. No one is dropped until it is back, and each gets a full 3 x heartbeat from
+  // then to be heard again (the bucket watch resumes where it stopped).
+  let deaf = false;
+  const stopStatus = watchStatus(nc, silentLogger, {
+    disconnected: () => {
+      deaf = true;
+    },
+    reconnected: () => {
+      deaf = false;
+      const now = Date.now();
+      for (const tracked of workers.values()) tracked.aliveAt = now;
+    },
+  });
+  void reading.finally(stopStatus);
   timer = setInterval(() => {
     const now = Date.now();
-    liveness.sweep(workers, now, (id) => remove(id, 'stale'));
+    if (!deaf) liveness.sweep(workers, now, (id) => remove(id, 'stale'));
     for (const [instance, at] of stopped) if (now - at > 60_000) stopped.delete(instance);
   }, checkEveryMs);
 
@@ -185,6 +211,7 @@ export async function watchWorkers(
     [Symbol.asyncIterator]: () => changes[Symbol.asyncIterator](),
     stop: async () => {
       clearInterval(timer);
+      stopStatus();
       sub.unsubscribe();
       entries.stop();
       await reading;

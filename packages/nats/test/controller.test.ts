@@ -1,5 +1,6 @@
-import { waitFor } from '@handover/testkit';
+import { startTcpRelay, waitFor } from '@handover/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import {
   createTaskClient,
@@ -9,7 +10,7 @@ import {
 } from '../src/exports/controller.js';
 import { ready, useNats, waitInflight } from './helpers.js';
 
-const { nc, worker } = useNats();
+const { nc, server, worker } = useNats();
 
 /** Collects the changes a watch yields, from its first iterator. */
 function collect(watch: AsyncIterable<WorkerChange>) {
@@ -78,6 +79,67 @@ describe('watchWorkers', () => {
       3 * 300 + 1000,
     );
     await watch.stop();
+  });
+
+  it('drops no one while its own connection is down, and then only those that stay silent', async () => {
+    const live = worker({
+      SERVICE: 'deaf',
+      HANDOVER_WORKER_ID: 'deaf-live',
+      HANDOVER_HEARTBEAT_MS: '300',
+    });
+    const doomed = worker({
+      SERVICE: 'deaf',
+      HANDOVER_WORKER_ID: 'deaf-doomed',
+      HANDOVER_HEARTBEAT_MS: '300',
+    });
+    await Promise.all([ready(live), ready(doomed)]);
+    // The watcher reaches the broker through a relay the test can block; the workers do not.
+    const link = await startTcpRelay(server().port);
+    const own = await connect({ servers: link.url, reconnectTimeWait: 100 });
+    try {
+      const watch = await watchWorkers(own, 'deaf', { checkEveryMs: 20 });
+      await watch.loaded;
+      const changes = collect(watch);
+      await waitFor(() => watch.snapshot().length === 2 || undefined, { what: 'both workers' });
+      const statuses: string[] = [];
+      void (async () => {
+        for await (const s of own.status()) statuses.push(s.type);
+      })();
+      link.block();
+      doomed.signal('SIGKILL');
+      await waitFor(() => statuses.includes('disconnect') || undefined, { what: 'disconnect' });
+      // Deaf for 5 x heartbeat: long enough for the stale rule, were it applied.
+      const deafUntil = Date.now() + 1500;
+      await waitFor(() => Date.now() >= deafUntil || undefined, { what: '1.5 s deaf' });
+      expect(changes.filter((c) => c.type === 'removed')).toEqual([]);
+      link.unblock();
+      await waitFor(() => statuses.includes('reconnect') || undefined, {
+        timeoutMs: 5000,
+        what: 'reconnect',
+      });
+      const removed = await waitFor(() => changes.find((c) => c.type === 'removed'), {
+        timeoutMs: 5000,
+        what: 'the silent worker dropped',
+      });
+      expect(removed).toMatchObject({ worker: { id: 'deaf-doomed' } });
+      expect(['stale', 'deleted']).toContain(removed.reason);
+      // The live one keeps its place: it is heard again after the reconnect.
+      const updated = changes.length;
+      await waitFor(
+        () =>
+          changes.slice(updated).some((c) => c.type === 'updated' && c.worker.id === 'deaf-live') ||
+          undefined,
+        { what: 'a heartbeat of the live worker after the reconnect' },
+      );
+      expect(watch.snapshot().map((w) => w.id)).toEqual(['deaf-live']);
+      expect(changes.filter((c) => c.type === 'removed')).toHaveLength(1);
+      await watch.stop();
+    } finally {
+      await own.close();
+      await link.close();
+    }
+    live.signal('SIGTERM');
+    expect((await live.waitForExit()).code).toBe(0);
   });
 
   it('starts each iterator with the workers already live', async () => {

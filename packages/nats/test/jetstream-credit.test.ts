@@ -1,5 +1,4 @@
-import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
-import { type Child, waitFor } from '@handover/testkit';
+import { type Child, startTcpRelay, type TcpRelay, waitFor } from '@handover/testkit';
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy } from '@nats-io/jetstream';
 import { type NatsConnection, nanos } from '@nats-io/transport-node';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -98,40 +97,9 @@ function publishFast(conn: NatsConnection, subject: string) {
   };
 }
 
-/** A TCP relay to the broker whose connections the test can cut, to force a reconnect. */
-async function relay(port: number): Promise<{ url: string; cut(): void; close(): void }> {
-  const sockets = new Set<Socket>();
-  const proxy: Server = createServer((client) => {
-    const upstream = tcpConnect(port, '127.0.0.1');
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', () => {});
-      s.on('close', () => {
-        sockets.delete(s);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  const address = proxy.address() as { port: number };
-  return {
-    url: `nats://127.0.0.1:${address.port}`,
-    cut: () => {
-      for (const s of sockets) s.destroy();
-    },
-    close: () => {
-      for (const s of sockets) s.destroy();
-      proxy.close();
-    },
-  };
-}
-
-const relays: { close(): void }[] = [];
-afterAll(() => {
-  for (const r of relays) r.close();
+const relays: TcpRelay[] = [];
+afterAll(async () => {
+  await Promise.all(relays.map((r) => r.close()));
 });
 
 async function stop(child: Child, expectedCode = 0) {
@@ -284,7 +252,7 @@ describe('JetStream intake credit', () => {
   it('gets its credit back after a reconnect during which its pull requests were dropped', async () => {
     await createStream(nc(), 'CUT', 'handover.cut.jobs');
     const acks = watchAcks(nc(), 'CUT', 'cut');
-    const link = await relay(server().port);
+    const link = await startTcpRelay(server().port);
     relays.push(link);
     const a = worker({ SERVICE: 'cut', STREAM: 'CUT', CONSUMER: 'cut', NATS_URL: link.url });
     await ready(a);

@@ -35,4 +35,5 @@ export {
 export { findNginx, type Nginx, type NginxOptions, startNginx } from './nginx.js';
 export { getFreePort } from './ports.js';
 export { getStablePort } from './stable-port.js';
+export { startTcpRelay, type TcpRelay } from './tcp-relay.js';
 export { holdTask, type WaitOptions, waitFor, within } from './wait.js';
