@@ -1,8 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type NatsServer, startNatsServer } from '@handover/testkit';
+import { type NatsServer, selfSignedCert, startNatsServer } from '@handover/testkit';
 import { nkeys } from '@nats-io/transport-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type BinResult, runBin } from './helpers.js';
@@ -70,22 +69,7 @@ describe('handover credentials', () => {
 
   it('connects over TLS with --tlsca, presents a client certificate with --tlscert/--tlskey', async () => {
     const selfSigned = (name: string, subject: string, extra: string[] = []) =>
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'rsa:2048',
-          '-nodes',
-          '-days',
-          '1',
-          '-subj',
-          subject,
-          ...extra,
-        ].concat(['-keyout', file(`${name}-key.pem`), '-out', file(`${name}.pem`)]),
-        { stdio: 'ignore' },
-      );
+      selfSignedCert({ cert: file(`${name}.pem`), key: file(`${name}-key.pem`) }, subject, extra);
     selfSigned('server', '/CN=127.0.0.1', ['-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost']);
     selfSigned('client', '/CN=handover-cli');
     selfSigned('other', '/CN=other');

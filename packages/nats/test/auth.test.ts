@@ -1,8 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type NatsServer, spawnNode, startNatsServer } from '@handover/testkit';
+import { type NatsServer, selfSignedCert, spawnNode, startNatsServer } from '@handover/testkit';
 import {
   type ConnectionOptions,
   connect,
@@ -150,24 +149,9 @@ describe('a worker whose credentials are wrong', () => {
   });
 });
 
-/** Writes a self-signed certificate (valid one day) and its key with openssl. */
+/** Writes a self-signed certificate (valid one day) and its key. */
 function selfSigned(cert: string, key: string, subject: string, extra: string[] = []): void {
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      subject,
-      ...extra,
-    ].concat(['-keyout', key, '-out', cert]),
-    { stdio: 'ignore' },
-  );
+  selfSignedCert({ cert, key }, subject, extra);
 }
 
 describe('a TLS connection', () => {

@@ -1,4 +1,5 @@
 export { findBinary } from './binaries.js';
+export { selfSignedCert } from './certs.js';
 export {
   type Child,
   type ChildExit,
