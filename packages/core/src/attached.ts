@@ -1,4 +1,4 @@
-import type { Port, PortKind } from './ports.js';
+import type { Port } from './ports.js';
 
 /**
  * The ports attached to a worker, in attach order, and how far each got: a broker whose
@@ -13,10 +13,6 @@ export class AttachedPorts {
     this.all.push(port);
   }
 
-  of(kind: PortKind): Port[] {
-    return this.all.filter((port) => port.kind === kind);
-  }
-
   get hasServers(): boolean {
     return this.all.some((port) => port.kind === 'server');
   }
@@ -29,7 +25,10 @@ export class AttachedPorts {
     return this.all.filter((port) => port.kind !== 'broker' || this.#opened.has(port));
   }
 
-  /** Settles once every `open` begun has settled, whatever the outcome; undefined before. */
+  /**
+   * Settles once every `open` begun has settled, whatever the outcome; undefined before any
+   * began and after all settled (a drain then begins in the signal's own turn).
+   */
   get opening(): Promise<unknown> | undefined {
     return this.#opening;
   }
@@ -41,7 +40,11 @@ export class AttachedPorts {
       this.#opened.add(port);
       await port.open(signal);
     });
-    this.#opening = Promise.allSettled(opens);
+    const settled = Promise.allSettled(opens);
+    this.#opening = settled;
+    void settled.then(() => {
+      if (this.#opening === settled) this.#opening = undefined;
+    });
     return Promise.all(opens).then(() => {});
   }
 

@@ -69,6 +69,9 @@ class Context implements PortContext {
   get stopSignal(): AbortSignal {
     return this.#parts.lifecycle.stopSignal;
   }
+  get stop(): { readonly reason: string; readonly at: number } | undefined {
+    return this.#parts.lifecycle.stop;
+  }
   get deregistered(): boolean {
     return this.#parts.lifecycle.deregistered;
   }

@@ -42,6 +42,8 @@ export interface PortContext extends WorkerFacts {
    * warm-up). An adapter that is still opening stops opening and announces nothing.
    */
   readonly stopSignal: AbortSignal;
+  /** The stop, once it has begun: its reason and when (epoch ms, the worker's clock). */
+  readonly stop: { readonly reason: string; readonly at: number } | undefined;
   /**
    * True once deregistration has begun: from then on nothing may be written to a registry or
    * announced (the `stopped` event of {@link Port.deregister} excepted).

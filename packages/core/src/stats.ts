@@ -45,6 +45,10 @@ function kindOf(name: string): string {
   return colon === -1 ? 'task' : name.slice(0, colon);
 }
 
+const noLabels: Readonly<Record<string, string>> = Object.freeze({});
+/** Each label object's key, made once: label objects are not changed after use. */
+const labelKeys = new WeakMap<object, string>();
+
 /**
  * Counts finished work and adapters' counters. Off until {@link enable}: counting costs a
  * little on every request, and only a metrics exporter reads it.
@@ -93,9 +97,15 @@ export class Stats {
   }
 
   /** Adds `by` to an adapter's counter. */
-  count(name: string, labels: Readonly<Record<string, string>> = {}, by = 1): void {
+  count(name: string, labels: Readonly<Record<string, string>> = noLabels, by = 1): void {
     if (!this.#enabled) return;
-    const key = `${name}${JSON.stringify(labels)}`;
+    // Adapters pass label objects made once (a reply is the hot path): their key is cached.
+    let labelKey = labelKeys.get(labels);
+    if (labelKey === undefined) {
+      labelKey = JSON.stringify(labels);
+      labelKeys.set(labels, labelKey);
+    }
+    const key = `${name}${labelKey}`;
     const counter = this.#counters.get(key);
     if (counter) counter.value += by;
     else this.#counters.set(key, { name, labels: { ...labels }, value: by });

@@ -65,9 +65,12 @@ class TrackedHandle implements TaskHandle {
 export class TaskTracker {
   readonly #concurrency: number;
   readonly #deadline = new AbortController();
-  /** Tasks started and not finished, and the starts waiting for a slot, oldest first. */
+  /** Tasks started and not finished. */
   #running = 0;
-  /** Each starts its task and says so, or says it was cut off while it waited. */
+  /**
+   * Starts waiting for a slot, oldest first: each starts its task and says so, or says it was
+   * cut off while it waited.
+   */
   #waiting: (() => boolean)[] = [];
   readonly #records = new Set<TaskRecord>();
   readonly #now: () => number;

@@ -97,23 +97,6 @@ export function optionalString(
   return value;
 }
 
-/** Validates a required string option against a pattern. */
-export function requiredString(
-  name: string,
-  value: unknown,
-  pattern: RegExp,
-  expectation: string,
-): string {
-  const result = optionalString(name, value, pattern, expectation);
-  if (result === undefined) {
-    throw new HandoverOptionError(
-      'HANDOVER_E_INVALID_OPTION',
-      `Expected \`${name}\` to be ${expectation}, got undefined`,
-    );
-  }
-  return result;
-}
-
 /** Throws an option error unless `condition` holds. */
 export function expectOption(condition: boolean, message: string): asserts condition {
   if (!condition) throw new HandoverOptionError('HANDOVER_E_INVALID_OPTION', message);

@@ -28,8 +28,9 @@ const flushMs = 1000;
  * attached server, it answers when that server starts closing: its own connection would
  * otherwise keep the server open until the deadline.
  *
- * It follows the lifecycle as an extension port: `draining` starts its clock, `teardown`
- * releases the held calls and waits (bounded) for the answers to leave.
+ * It follows the lifecycle as an extension port: its wait counts from the stop's start
+ * (`context.stop`), `teardown` releases the held calls and waits (bounded) for the answers to
+ * leave.
  */
 export class DrainEndpoint implements Port {
   readonly kind = 'extension' as const;
@@ -40,7 +41,6 @@ export class DrainEndpoint implements Port {
   readonly #pending = new Set<Socket>();
   /** Set by `worker.use(this)` in the constructor. */
   #context!: PortContext;
-  #drainStartedAt: number | undefined;
 
   constructor(worker: Worker, options: ResolvedDrain) {
     this.#options = options;
@@ -50,10 +50,6 @@ export class DrainEndpoint implements Port {
 
   attach(context: PortContext): void {
     this.#context = context;
-  }
-
-  draining(): void {
-    this.#drainStartedAt ??= Date.now();
   }
 
   /** Answers every held call and gives the answers a moment to leave. */
@@ -110,7 +106,7 @@ export class DrainEndpoint implements Port {
       return Promise.resolve(this.#result(true));
     const timing = this.#context.timing;
     const maxWaitMs = this.#options.maxWaitMs ?? timing.gracePeriodMs - timing.shutdownReserveMs;
-    const elapsed = Date.now() - (this.#drainStartedAt ?? Date.now());
+    const elapsed = Date.now() - (this.#context.stop?.at ?? Date.now());
     const closing = findClosingSignal(req);
     const socket = req.socket;
     return new Promise((resolve) => {

@@ -1,4 +1,4 @@
-import type { DrainNotice, Port, PortContext } from '@handover/core';
+import { HandoverError, type Port, type PortContext } from '@handover/core';
 import { Registry } from 'prom-client';
 import { counterDefinitions, definitions, type MetricDefinition } from './collect.js';
 
@@ -45,8 +45,6 @@ class MetricsPort implements HandoverMetrics {
   readonly name = 'metrics';
   readonly registry: Registry;
   #context: PortContext | undefined;
-  #drainStartedAt: number | undefined;
-  #drainReason: string | undefined;
 
   constructor(options: HandoverMetricsOptions) {
     this.registry = options.registry ?? new Registry();
@@ -61,8 +59,8 @@ class MetricsPort implements HandoverMetrics {
     context.enableStats();
     const sources = {
       context,
-      drainStartedAt: () => this.#drainStartedAt,
-      drainReason: () => this.#drainReason,
+      drainStartedAt: () => context.stop?.at,
+      drainReason: () => context.stop?.reason,
     };
     for (const definition of [...definitions(sources), ...counterDefinitions(context)]) {
       this.registry.registerMetric(
@@ -71,15 +69,13 @@ class MetricsPort implements HandoverMetrics {
     }
   }
 
-  draining(notice: DrainNotice): void {
-    this.#drainStartedAt ??= Date.now();
-    this.#drainReason ??= notice.reason;
-  }
-
   render(): Promise<string> {
     if (this.#context === undefined) {
       return Promise.reject(
-        new Error('the metrics are not attached to a worker: call worker.use() first'),
+        new HandoverError(
+          'HANDOVER_E_INVALID_STATE',
+          'the metrics are not attached to a worker: call worker.use() first',
+        ),
       );
     }
     return this.registry.metrics();

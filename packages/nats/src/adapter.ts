@@ -29,6 +29,22 @@ import { watchStatus } from './status.js';
 import { invalidOption } from './validate.js';
 import { buildEvent, encodeJson, type WorkerEventType } from './wire.js';
 
+/** Bound of each step of a lame-duck move: pausing intake, then reconnecting. */
+const moveStepMs = 10_000;
+
+/** Whether `step` settled within `ms`; the timer is cleared either way. */
+async function within(step: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([step.then(() => true as const), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Labels of `handover_jetstream_settled_total`, made once. */
 const settledLabels = {
   ack: { how: 'ack' },
@@ -173,24 +189,30 @@ class NatsAdapter implements NatsBroker {
     if (this.#moving || context.stopSignal.aborted) return;
     this.#moving = true;
     const started = Date.now();
+    let moved = false;
     try {
-      await Promise.all(this.#intakes.map((intake) => intake.pause()));
+      // Tasks still running after the bound answer on the new connection (replies are routed
+      // across the cluster): the pause only spares them a reply lost with the old socket.
+      const paused = await within(
+        Promise.all(this.#intakes.map((intake) => intake.pause())),
+        moveStepMs,
+      );
+      if (!paused) logger.warn({ afterMs: moveStepMs }, 'tasks still running: moving anyway');
       await nc.flush();
-      const moved = new Promise<void>((resolve) => {
+      const reconnected = new Promise<void>((resolve) => {
         this.#onReconnect = resolve;
       });
       nc.reconnect();
-      await Promise.race([moved, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
+      moved = await within(reconnected, moveStepMs);
     } catch (error) {
       logger.warn({ error: describeError(error) }, 'could not move to another NATS server');
     } finally {
       this.#onReconnect = undefined;
       this.#moving = false;
       if (!context.stopSignal.aborted) for (const intake of this.#intakes) intake.resume();
-      logger.info(
-        { server: nc.getServer(), pausedMs: Date.now() - started },
-        'moved to another NATS server',
-      );
+      const facts = { server: nc.getServer(), pausedMs: Date.now() - started };
+      if (moved) logger.info(facts, 'moved to another NATS server');
+      else logger.warn(facts, 'did not move to another NATS server: intake resumed here');
     }
   }
 

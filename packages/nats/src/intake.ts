@@ -33,7 +33,7 @@ export type TaskHandler<In = unknown, Out = unknown> = (
 /** A source of tasks the adapter opens when ready and closes first when draining. */
 export interface Intake {
   readonly stats: EndpointStats;
-  open(signal: AbortSignal): void | Promise<void>;
+  open(): void;
   /** No new task is delivered once this resolves; tasks already delivered still run. Safe
    * to call on an intake whose `open` has not finished: it then never starts. */
   close(): Promise<void>;

@@ -22,8 +22,6 @@ export const jsErrorCodes = {
   streamNameExists: 10058,
   /** 400 "consumer name already in use". */
   consumerNameExists: 10013,
-  /** 400 "wrong last sequence: <n>" (a KV compare-and-set that lost). */
-  wrongLastSequence: 10071,
 } as const;
 
 /** Where an error came from: a `$JS.API` request, or a publish to a stream's subject. */

@@ -2,7 +2,7 @@ import type { Logger } from '@handover/core';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import type { Codec } from './codec.js';
 import type { Intake } from './intake.js';
-import { ackBodies, parseAckSubject } from './jetstream-delivery.js';
+import { parseAckSubject } from './jetstream-delivery.js';
 import { Job, type JobHandler } from './jetstream-job.js';
 import { Outbox } from './jetstream-outbox.js';
 import { Puller } from './jetstream-pull.js';
@@ -139,7 +139,7 @@ export class JetStreamIntake implements Intake {
     // against max_deliver.
     const { logger } = this.#deps;
     const late = this.#late.splice(0);
-    for (const msg of late) this.#outbox.safely(undefined, () => msg.respond(ackBodies.nak));
+    for (const msg of late) this.#outbox.giveBack(msg);
     for (const job of this.#jobs) if (!job.started) this.#outbox.release(job);
     if (late.length > 0) {
       logger.debug(

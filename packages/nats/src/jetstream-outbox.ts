@@ -1,4 +1,6 @@
 import { describeError, type Logger } from '@handover/core';
+import type { Msg } from '@nats-io/transport-node';
+import { ackBodies } from './jetstream-delivery.js';
 import type { Job } from './jetstream-job.js';
 import { type FailedAttempt, type Settlement, settleFailure } from './jetstream-settle.js';
 import type { EndpointStats } from './stats.js';
@@ -77,6 +79,12 @@ export class Outbox {
   /** Gives back, at once, a job taken but not started. */
   release(job: Job): void {
     this.#settle(job, 'nak');
+  }
+
+  /** Gives back at once a message that was never taken as a job (it came while stopping). */
+  giveBack(msg: Msg): void {
+    this.safely(undefined, () => msg.respond(ackBodies.nak));
+    this.#deps.counted('nak');
   }
 
   /** Ends this turn of the event loop with the settlements sent and a call to `turnEnded`. */

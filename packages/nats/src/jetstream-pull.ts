@@ -61,6 +61,8 @@ export class Puller {
   readonly #statuses: AsyncIterable<{ type: string }>;
   #stopping = false;
   #stopped: (() => void) | undefined;
+  /** The one stop: a second `stop()` (a drain during a lame-duck pause) waits for the same. */
+  #stop: Promise<void> | undefined;
   #connected = true;
   #pausedUntil = Number.NEGATIVE_INFINITY;
   #recovering = false;
@@ -140,11 +142,12 @@ export class Puller {
 
   /** Asks for nothing more; resolves once no request of this intake is open. */
   stop(): Promise<void> {
-    this.#stopping = true;
-    return new Promise<void>((resolve) => {
+    this.#stop ??= new Promise<void>((resolve) => {
+      this.#stopping = true;
       this.#stopped = resolve;
       this.#check();
     }).then(() => this.#close());
+    return this.#stop;
   }
 
   readonly #check = (): void => {

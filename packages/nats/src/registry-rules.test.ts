@@ -1,12 +1,5 @@
-import { TimeoutError } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
-import { apiError } from '../test/js-errors.js';
-import {
-  bucketTtlProblem,
-  casFailure,
-  registryBucketTtlMs,
-  registryStalled,
-} from './registry-rules.js';
+import { bucketTtlProblem, registryBucketTtlMs, registryStalled } from './registry-rules.js';
 
 describe('registryBucketTtlMs', () => {
   it('is 3 x heartbeat, and at least 30 s on a cluster', () => {
@@ -23,28 +16,6 @@ describe('bucketTtlProblem', () => {
     expect(bucketTtlProblem(3000, 1000, true)).toMatch(/30 s on a cluster/);
     expect(bucketTtlProblem(30_000, 1000, true)).toBeUndefined();
     expect(bucketTtlProblem(0, 1000, true)).toBeUndefined();
-  });
-});
-
-describe('casFailure', () => {
-  it('reads "wrong last sequence: 0" as a key that is gone (expired during a stall)', () => {
-    expect(casFailure(apiError(400, 10071, 'wrong last sequence: 0'))).toEqual({ kind: 'gone' });
-  });
-
-  it('reads any other last sequence as a key that moved on', () => {
-    expect(casFailure(apiError(400, 10071, 'wrong last sequence: 154'))).toEqual({
-      kind: 'changed',
-      lastRevision: 154,
-    });
-    expect(casFailure(apiError(400, 10071, 'wrong last sequence (reworded)'))).toEqual({
-      kind: 'changed',
-      lastRevision: -1,
-    });
-  });
-
-  it('ignores other errors', () => {
-    expect(casFailure(new TimeoutError())).toBeUndefined();
-    expect(casFailure(apiError(404, 10059, 'stream not found'))).toBeUndefined();
   });
 });
 

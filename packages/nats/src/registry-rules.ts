@@ -1,6 +1,3 @@
-import { JetStreamApiError } from '@nats-io/jetstream';
-import { jsErrorCodes } from './jetstream-errors.js';
-
 /**
  * The shortest registry bucket TTL on a cluster (PROTOCOL.md, Registry): entries must outlive
  * a registry stall. A leader election took 4–6 s on nats-server 2.9.10 (8 s seen under load),
@@ -33,35 +30,6 @@ export function bucketTtlProblem(
     return 'registry bucket TTL is shorter than 30 s on a cluster: entries may expire while a JetStream leader is elected';
   }
   return undefined;
-}
-
-/** What a failed compare-and-set on a registry key means. */
-export type CasFailure =
-  /** The key holds nothing: it expired (e.g. during a registry stall) or never existed. Create it again. */
-  | { readonly kind: 'gone' }
-  /**
-   * The key moved on to `lastRevision`: another instance wrote it, someone deleted or purged
-   * it (a marker), or this worker's own write was stored but its ack was lost (seen after a
-   * timeout on a node loss). Read the key before deciding.
-   */
-  | { readonly kind: 'changed'; readonly lastRevision: number };
-
-/**
- * Reads a KV compare-and-set failure. nats-server answers both cases with `err_code` 10071
- * and the key's last sequence in the description: `wrong last sequence: 0` when the key holds
- * no message (expired, or never written), `wrong last sequence: <n>` when it moved on (a
- * delete or purge leaves a marker at `n`). nats.js 3.4's `kv.update` rethrows that
- * `JetStreamApiError` as it is. Returns `undefined` for any other error.
- */
-export function casFailure(error: unknown): CasFailure | undefined {
-  if (!(error instanceof JetStreamApiError) || error.code !== jsErrorCodes.wrongLastSequence) {
-    return undefined;
-  }
-  const match = /wrong last sequence: (\d+)/.exec(error.message);
-  const lastRevision = match ? Number(match[1]) : Number.NaN;
-  if (lastRevision === 0) return { kind: 'gone' };
-  // Newer servers may word it differently: "changed" makes the caller read the key first.
-  return { kind: 'changed', lastRevision: Number.isFinite(lastRevision) ? lastRevision : -1 };
 }
 
 /** A watched entry's last sign of life, for {@link registryStalled}. */

@@ -58,14 +58,6 @@ export interface WorkerWatch extends AsyncIterable<WorkerChange> {
   stop(): Promise<void>;
 }
 
-/**
- * Watches the workers of `service`: the `handover_<svc>` bucket (created if absent), merged with
- * the workers' events, with entries that stay silent for 3 × their heartbeat dropped on a
- * timer (nats-server before 2.11 tells watchers nothing when an entry expires). Silence is
- * measured on this process's clock from the last update it saw. When every entry goes silent
- * at once, the registry stalled (a JetStream leader election), not the workers: those that
- * answer `$SRV.PING.<svc>` are kept until it moves again.
- */
 /** A watch has no logger: what the connection does is the caller's to log. */
 const silentLogger: Logger = {
   debug: () => {},
@@ -75,6 +67,14 @@ const silentLogger: Logger = {
   child: () => silentLogger,
 };
 
+/**
+ * Watches the workers of `service`: the `handover_<svc>` bucket (created if absent), merged with
+ * the workers' events, with entries that stay silent for 3 × their heartbeat dropped on a
+ * timer (nats-server before 2.11 tells watchers nothing when an entry expires). Silence is
+ * measured on this process's clock from the last update it saw. When every entry goes silent
+ * at once, the registry stalled (a JetStream leader election), not the workers: those that
+ * answer `$SRV.PING.<svc>` are kept until it moves again.
+ */
 export async function watchWorkers(
   nc: NatsConnection,
   service: string,
@@ -107,7 +107,7 @@ export async function watchWorkers(
   // An existing bucket is used as it is; a missing one is created as a worker would.
   const clustered = Boolean(nc.info?.cluster);
   const ttl = registryBucketTtlMs(heartbeatMs, clustered);
-  const kv = await new ReplicaPolicy(nc.info, { warn: () => {} }).create(
+  const kv = await new ReplicaPolicy(nc.info, silentLogger).create(
     { kind: 'bucket', name: names.bucket },
     (replicas) => new Kvm(nc).create(names.bucket, { history: 1, ttl, replicas }),
   );
