@@ -23,7 +23,11 @@ export interface MetricSources {
   readonly drainReason: () => string | undefined;
 }
 
-/** Help texts of the counters the adapters keep. */
+/**
+ * Help texts of the counters the adapters keep (`PortContext.count`). prom-client registers a
+ * metric before its first scrape, so only the counters named here are exported: an adapter
+ * that adds one adds it here and to docs/metrics.md.
+ */
 export const adapterCounters: Readonly<Record<string, string>> = {
   handover_nats_answers_total:
     'Request/reply tasks answered, by code (200, 400, 413, 500, 503 the worker stops, 504 the caller gave up).',
