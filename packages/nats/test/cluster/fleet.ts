@@ -60,6 +60,14 @@ export class Fleet {
     return Promise.all(live.map(async (c) => (await c.waitForExit(20_000)).code ?? -1));
   }
 
+  /** What worker `id` logged at info or above since `since` (local ms), as `+ms msg`. */
+  logOf(id: string, since: number): string[] {
+    const index = Number(id.slice(id.lastIndexOf('-') + 1)) - 1;
+    return (this.children[index]?.logs ?? [])
+      .filter((l) => (l.level ?? 0) >= 30 && Number(l.time) >= since)
+      .map((l) => `+${Number(l.time) - since} ${l.msg}${l.error ? `: ${String(l.error)}` : ''}`);
+  }
+
   kill(): void {
     for (const child of this.children.filter(running)) child.signal('SIGKILL');
   }
@@ -162,11 +170,16 @@ export async function startWatch(service: string, url: string) {
   const watch = await watchWorkers(nc, service);
   await watch.loaded;
   const changes: WorkerChange[] = [];
+  /** Local time of each change, for the timeline of a failure. */
+  const changedAt: number[] = [];
   let stalledSeen = false;
   /** The oldest heartbeat among the live workers the watch held, at any check. */
   let maxEntryAgeMs = 0;
   const reading = (async () => {
-    for await (const change of watch) changes.push(change);
+    for await (const change of watch) {
+      changes.push(change);
+      changedAt.push(Date.now());
+    }
   })();
   const timer = setInterval(() => {
     if (watch.stalled()) stalledSeen = true;
@@ -182,6 +195,12 @@ export async function startWatch(service: string, url: string) {
     maxEntryAgeMs: () => maxEntryAgeMs,
     /** Workers dropped as dead (silent) rather than gone by their own deregistration. */
     droppedAsStale: () => changes.filter((c) => c.type === 'removed' && c.reason === 'stale'),
+    /** Every change as `+ms type id (reason)`, relative to `since`: the detail of a failure. */
+    timeline: (since: number) =>
+      changes.map(
+        (c, i) =>
+          `+${(changedAt[i] ?? 0) - since} ${c.type} ${c.worker.id}${c.reason ? ` (${c.reason})` : ''}`,
+      ),
     stop: async () => {
       clearInterval(timer);
       await watch.stop();

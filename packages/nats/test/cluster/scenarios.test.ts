@@ -113,7 +113,13 @@ describe('workers on a 3-node cluster', () => {
       };
       console.log(`node loss (${what}): ${JSON.stringify(figures)}`);
       await watch.stop();
-      const detail = JSON.stringify({ ...figures, ...counts });
+      const timeline = {
+        changes: watch.timeline(killedAt),
+        logs: Object.fromEntries(
+          figures.droppedAsStale.map((id) => [id, fleet.logOf(id, killedAt)]),
+        ),
+      };
+      const detail = JSON.stringify({ ...figures, ...counts, timeline });
       // A request in flight through the node at the instant it dies is lost with it: the plain
       // requester (one request at a time) can lose that one, the retrying task client nothing.
       expect(counts.plainFailed.length, detail).toBeLessThanOrEqual(1);
@@ -171,7 +177,11 @@ describe('workers on a 3-node cluster', () => {
     };
     console.log(`rolling broker restart: ${JSON.stringify(figures)}`);
     await watch.stop();
-    const detail = JSON.stringify({ ...figures, ...counts });
+    const timeline = {
+      changes: watch.timeline(started),
+      logs: Object.fromEntries(figures.droppedAsStale.map((id) => [id, fleet.logOf(id, started)])),
+    };
+    const detail = JSON.stringify({ ...figures, ...counts, timeline });
     // The issue's requester: on a node that stays up while the others restart.
     expect(
       counts.plainFailed.filter((f) => !inOwn(f)),
