@@ -1,6 +1,7 @@
 import { isHandoverError } from '@handover/core';
 import { describe, expect, it } from 'vitest';
 import { resolveEndpointOptions } from './endpoint-options.js';
+import { portFrom } from './serve.js';
 import { resolveServerOptions } from './server-options.js';
 
 const token = 'a-long-enough-token-1234';
@@ -131,5 +132,34 @@ describe('resolveServerOptions', () => {
     [{ onTeardown: 1 }, 'Expected `onTeardown` to be a function, got 1 (number)'],
   ])('rejects %j', (options, expected) => {
     expect(message(() => resolveServerOptions(options))).toBe(expected);
+  });
+});
+
+describe('portFrom (serve)', () => {
+  it('takes the option, else PORT, else 3000', () => {
+    expect(portFrom(8080, { PORT: '9000' })).toBe(8080);
+    expect(portFrom(undefined, { PORT: ' 9000 ' })).toBe(9000);
+    expect(portFrom(undefined, { PORT: '' })).toBe(3000);
+    expect(portFrom(undefined, {})).toBe(3000);
+  });
+
+  it('rejects a bad PORT with HANDOVER_E_INVALID_ENV naming the variable', () => {
+    for (const PORT of ['abc', '70000', '-1', '3000x']) {
+      const error = (() => {
+        try {
+          portFrom(undefined, { PORT });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(isHandoverError(error) && error.code).toBe('HANDOVER_E_INVALID_ENV');
+      expect(String(error)).toContain('environment variable PORT');
+    }
+  });
+
+  it('rejects a bad port option with HANDOVER_E_INVALID_OPTION', () => {
+    expect(() => portFrom(-1, {})).toThrow(
+      expect.objectContaining({ code: 'HANDOVER_E_INVALID_OPTION' }),
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { createServer, type RequestListener } from 'node:http';
-import type { Worker } from '@handover/core';
+import { HandoverOptionError, type Worker } from '@handover/core';
 import { attachServer } from './attach.js';
 import type { EndpointOptions } from './endpoint-options.js';
 import { createProbeHandler } from './endpoints.js';
@@ -25,18 +25,22 @@ export interface ServeOptions extends EndpointOptions, Omit<AttachServerOptions,
   readonly probes?: boolean | undefined;
 }
 
-function portFrom(option: unknown, env: NodeJS.ProcessEnv): number {
+/** The `port` option, else `PORT`, else 3000; a bad `PORT` is `HANDOVER_E_INVALID_ENV`. */
+export function portFrom(
+  option: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+): number {
   const port = optionalInteger('port', option, 0, 65_535);
   if (port !== undefined) return port;
   const raw = env.PORT?.trim();
   if (raw === undefined || raw === '') return 3000;
   const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-  expectOption(
-    Number.isInteger(value) && value <= 65_535,
-    'PORT (environment)',
-    'an integer from 0 to 65535',
-    env.PORT,
-  );
+  if (!Number.isInteger(value) || value > 65_535) {
+    throw new HandoverOptionError(
+      'HANDOVER_E_INVALID_ENV',
+      `Expected environment variable PORT to be an integer from 0 to 65535, got ${JSON.stringify(env.PORT)}`,
+    );
+  }
   return value;
 }
 
@@ -49,7 +53,8 @@ function portFrom(option: unknown, env: NodeJS.ProcessEnv): number {
  *
  * Use `handoverMiddleware` and `attachServer` separately to mount the probes elsewhere.
  *
- * @throws `HANDOVER_E_INVALID_OPTION` for a bad option (or a bad `PORT`), `HANDOVER_E_LISTEN`
+ * @throws `HANDOVER_E_INVALID_OPTION` for a bad option, `HANDOVER_E_INVALID_ENV` for a bad
+ * `PORT`, `HANDOVER_E_LISTEN`
  * (as a rejection) when it cannot listen.
  *
  * @example
