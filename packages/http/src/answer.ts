@@ -8,7 +8,7 @@ export interface HttpAnswer {
   readonly status: number;
   /** Lower-case header names; always `content-type`, `content-length` and `cache-control`. */
   readonly headers: Readonly<Record<string, string>>;
-  /** JSON text; not sent for `HEAD`. */
+  /** The body text (JSON for the probes); not sent for `HEAD`. */
   readonly body: string;
 }
 
@@ -18,27 +18,23 @@ export function jsonAnswer(
   body: unknown,
   extraHeaders: Readonly<Record<string, string>> = {},
 ): HttpAnswer {
-  const text = JSON.stringify(body);
-  return {
-    status,
-    headers: {
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': String(Buffer.byteLength(text)),
-      'cache-control': 'no-store',
-      ...extraHeaders,
-    },
-    body: text,
-  };
+  return textAnswer(status, JSON.stringify(body), 'application/json; charset=utf-8', extraHeaders);
 }
 
-/** A text answer (metrics) that no cache keeps. */
-export function textAnswer(status: number, body: string, contentType: string): HttpAnswer {
+/** A text answer (metrics, JSON) that no cache keeps. */
+export function textAnswer(
+  status: number,
+  body: string,
+  contentType: string,
+  extraHeaders: Readonly<Record<string, string>> = {},
+): HttpAnswer {
   return {
     status,
     headers: {
       'content-type': contentType,
       'content-length': String(Buffer.byteLength(body)),
       'cache-control': 'no-store',
+      ...extraHeaders,
     },
     body,
   };

@@ -174,6 +174,13 @@ export function resolveEndpointOptions(options: unknown): ResolvedEndpoints {
 }
 
 function resolveMetrics(source: unknown, at: unknown): ResolvedEndpoints['metrics'] {
+  // A path with nothing to serve at it is a forgotten `metrics`, not a wish for no metrics.
+  expectOption(
+    at === undefined || source !== undefined,
+    'metrics',
+    'given when metricsPath is (a metrics source such as handoverMetrics())',
+    source,
+  );
   if (source === undefined) return undefined;
   const valid =
     isRecord(source) &&

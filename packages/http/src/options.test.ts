@@ -51,6 +51,10 @@ describe('resolveEndpointOptions', () => {
     ],
     [{ paths: 'x' }, 'Expected `paths` to be an object of probe paths, got "x" (string)'],
     ['x', 'Expected `options` to be an object, got "x" (string)'],
+    [
+      { metricsPath: '/m' },
+      'Expected `metrics` to be given when metricsPath is (a metrics source such as handoverMetrics()), got undefined',
+    ],
   ])('rejects %j', (options, expected) => {
     expect(message(() => resolveEndpointOptions(options))).toContain(expected);
   });
