@@ -9,7 +9,7 @@ import {
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type Codec, jsonCodec } from './codec.js';
-import { checkServer, openConnection, resolveServers, serverAtLeast } from './connection.js';
+import { checkServer, openConnection, resolveServers, serverAtLeast, sleep } from './connection.js';
 import { type Intake, RequestIntake } from './intake.js';
 import { JetStreamIntake } from './jetstream-intake.js';
 import {
@@ -31,6 +31,13 @@ import { buildEvent, encodeJson, type WorkerEventType } from './wire.js';
 
 /** Bound of each step of a lame-duck move: pausing intake, then reconnecting. */
 const moveStepMs = 10_000;
+/**
+ * A lame-duck move starts after a random delay up to this: the workers of a service on the
+ * node each pause their intake for a moment, and if they all paused at once nobody would
+ * subscribe to the service's subject (a requester gets "no responders"). Well under
+ * nats-server's `lame_duck_grace_period` (10 s by default), after which it closes clients.
+ */
+const moveSpreadMs = 2000;
 
 /** Whether `step` settled within `ms`; the timer is cleared either way. */
 async function within(step: Promise<unknown>, ms: number): Promise<boolean> {
@@ -182,12 +189,21 @@ class NatsAdapter implements NatsBroker {
   /**
    * Leaves a server in lame duck mode without losing a task: intake is paused first (the server
    * stops routing here, what it delivered is answered on this connection), then the connection
-   * moves to another server and intake resumes there. Other workers take the work meanwhile.
+   * moves to another server and intake resumes there. Other workers take the work meanwhile;
+   * each worker starts its move after a random delay (up to {@link moveSpreadMs}), so that the
+   * workers of one node do not all pause at once.
    */
   async #moveAway(nc: NatsConnection): Promise<void> {
     const { context, logger } = this.#use();
     if (this.#moving || context.stopSignal.aborted) return;
     this.#moving = true;
+    const server = nc.getServer();
+    await sleep(Math.random() * moveSpreadMs, context.stopSignal);
+    // The server may have closed the connection meanwhile: nats.js moved it already.
+    if (context.stopSignal.aborted || nc.getServer() !== server || nc.isClosed()) {
+      this.#moving = false;
+      return;
+    }
     const started = Date.now();
     let moved = false;
     try {

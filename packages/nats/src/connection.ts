@@ -236,7 +236,7 @@ function abortable(pending: Promise<NatsConnection>, signal: AbortSignal): Promi
 }
 
 /** Resolves after `ms` or when `signal` fires. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     signal.addEventListener('abort', done, { once: true });

@@ -36,13 +36,13 @@ export class ServiceApi {
   }
 
   open(): void {
-    const { nc, context: worker } = this.#deps;
+    const { nc, context } = this.#deps;
     this.#started = new Date().toISOString();
     for (const verb of verbs) {
       for (const subject of [
         `$SRV.${verb}`,
-        `$SRV.${verb}.${worker.service}`,
-        `$SRV.${verb}.${worker.service}.${worker.instance}`,
+        `$SRV.${verb}.${context.service}`,
+        `$SRV.${verb}.${context.service}.${context.instance}`,
       ]) {
         this.#subs.push(
           nc.subscribe(subject, {
@@ -68,13 +68,13 @@ export class ServiceApi {
 
   /** The response to `verb`, as the responders send it. */
   response(verb: Verb): Record<string, unknown> {
-    const { context: worker, description, endpoints } = this.#deps;
+    const { context, description, endpoints } = this.#deps;
     const base = {
       type: types[verb],
-      name: worker.service,
-      id: worker.instance,
-      version: worker.version,
-      metadata: { ...worker.metadata, 'handover.id': worker.id },
+      name: context.service,
+      id: context.instance,
+      version: context.version,
+      metadata: { ...context.metadata, 'handover.id': context.id },
     };
     if (verb === 'PING') return base;
     if (verb === 'INFO') {
@@ -89,7 +89,7 @@ export class ServiceApi {
         })),
       };
     }
-    const data = { state: worker.state, inflight: worker.inflight };
+    const data = { state: context.state, inflight: context.inflight };
     return { ...base, started: this.#started, endpoints: endpoints().map((e) => e.toJSON(data)) };
   }
 }

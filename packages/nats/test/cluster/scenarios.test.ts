@@ -133,6 +133,44 @@ describe('workers on a 3-node cluster', () => {
     180_000,
   );
 
+  it('all on one node in lame duck move away without leaving the subject unserved', async () => {
+    // Each worker pauses its intake while it moves: the three of one node must not pause at
+    // the same instant, or a requester elsewhere gets "no responders".
+    const [node, requesterNode] = cluster.servers as [NatsClusterNode, NatsClusterNode];
+    const service = 'ldmall';
+    const fleet = fleetOf(service, { NATS_URL: node.url });
+    for (let i = 0; i < 3; i++) await fleet.start();
+    const load = await startLoad(service, requesterNode.url, requesterNode.url);
+    await load.progress(50, 'steady load before the lame duck');
+    await node.lameDuck();
+    const moved = await Promise.all(
+      fleet.children.map((c) =>
+        c.waitForLog((l) => /move(d)? to another NATS server/.test(String(l.msg)), {
+          timeoutMs: 20_000,
+          what: 'the worker to leave the lame-duck node',
+        }),
+      ),
+    );
+    await load.progress(50, 'load after the move');
+    await load.stop();
+    const { counts } = load;
+    const figures = {
+      moves: moved.map((l) => `${l.msg} (${String(l.pausedMs)} ms paused)`),
+      plain: `${counts.plainOk} ok, ${counts.plainFailed.length} failed`,
+      client: `${counts.clientOk} ok, ${counts.clientFailed.length} failed`,
+    };
+    console.log(`lame duck, every worker on the node: ${JSON.stringify(figures)}`);
+    const detail = JSON.stringify({ ...figures, ...counts });
+    expect(
+      moved.map((l) => l.msg),
+      detail,
+    ).toEqual(Array(3).fill('moved to another NATS server'));
+    expect(counts.plainFailed, detail).toEqual([]);
+    expect(counts.clientFailed, detail).toEqual([]);
+    await node.exited();
+    expect(await fleet.stop()).toEqual([0, 0, 0]);
+  }, 120_000);
+
   it('lose nothing while every broker is restarted one after the other', async () => {
     const service = 'upgrade';
     const fleet = fleetOf(service);
