@@ -3,10 +3,10 @@
 // registry bucket), a rolling restart of every broker, and workers that start at the same
 // instant on a fresh cluster. Each prints its figures.
 import { type NatsCluster, type NatsClusterNode, startNatsCluster } from '@handover/testkit';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { type ConsumerInfo, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { drained, Fleet, startLoad, startWatch } from './fleet.js';
+import { drained, Fleet, type LoadCounts, startLoad, startWatch } from './fleet.js';
 
 let cluster: NatsCluster;
 let admin: NatsConnection;
@@ -41,6 +41,32 @@ const fleetOf = (service: string, extra: Record<string, string> = {}) => {
 };
 const other = (node: NatsClusterNode) => cluster.servers.find((n) => n !== node) as NatsClusterNode;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+type Watch = Awaited<ReturnType<typeof startWatch>>;
+
+/** The figures every scenario prints: the task client, the jobs and what the watch saw. */
+const outcome = (counts: LoadCounts, consumer: ConsumerInfo, watch: Watch) => ({
+  client: `${counts.clientOk} ok, ${counts.clientFailed.length} failed`,
+  jobs: `${counts.published} published (${counts.publishRetries} retries), ${counts.publishFailed.length} failed`,
+  unacked: consumer.num_ack_pending + consumer.num_pending,
+  redelivered: consumer.num_redelivered,
+  droppedAsStale: watch.droppedAsStale().map((c) => c.worker.id),
+  stalledSeen: watch.stalledSeen(),
+  maxEntryAgeMs: watch.maxEntryAgeMs(),
+});
+
+/** The message of a failed assertion: the figures, the counts, and since `since` every change
+ * the watch saw and what the workers it dropped logged. */
+const failureDetail = (
+  figures: { droppedAsStale: string[] },
+  counts: LoadCounts,
+  watch: Watch,
+  fleet: Fleet,
+  since: number,
+): string => {
+  const logs = figures.droppedAsStale.map((id) => [id, fleet.logOf(id, since)]);
+  const timeline = { changes: watch.timeline(since), logs: Object.fromEntries(logs) };
+  return JSON.stringify({ ...figures, ...counts, timeline });
+};
 
 describe('workers on a 3-node cluster', () => {
   it('create the registry bucket and the jobs stream with 3 replicas, the bucket TTL at least 30 s', async () => {
@@ -102,24 +128,12 @@ describe('workers on a 3-node cluster', () => {
         what,
         downMs,
         plain: `${counts.plainOk} ok, ${counts.plainFailed.length} failed`,
-        client: `${counts.clientOk} ok, ${counts.clientFailed.length} failed`,
-        jobs: `${counts.published} published (${counts.publishRetries} retries), ${counts.publishFailed.length} failed`,
-        unacked: consumer.num_ack_pending + consumer.num_pending,
-        redelivered: consumer.num_redelivered,
-        droppedAsStale: watch.droppedAsStale().map((c) => c.worker.id),
-        stalledSeen: watch.stalledSeen(),
-        maxEntryAgeMs: watch.maxEntryAgeMs(),
+        ...outcome(counts, consumer, watch),
         exitCodes,
       };
       console.log(`node loss (${what}): ${JSON.stringify(figures)}`);
       await watch.stop();
-      const timeline = {
-        changes: watch.timeline(killedAt),
-        logs: Object.fromEntries(
-          figures.droppedAsStale.map((id) => [id, fleet.logOf(id, killedAt)]),
-        ),
-      };
-      const detail = JSON.stringify({ ...figures, ...counts, timeline });
+      const detail = failureDetail(figures, counts, watch, fleet, killedAt);
       // A request in flight through the node at the instant it dies is lost with it: the plain
       // requester (one request at a time) can lose that one, the retrying task client nothing.
       expect(counts.plainFailed.length, detail).toBeLessThanOrEqual(1);
@@ -205,21 +219,11 @@ describe('workers on a 3-node cluster', () => {
     const figures = {
       upgradeMs,
       plain: `${counts.plainOk} ok, ${counts.plainFailed.filter((f) => !inOwn(f)).length} failed while its node was up, ${counts.plainFailed.filter(inOwn).length} while its own node restarted`,
-      client: `${counts.clientOk} ok, ${counts.clientFailed.length} failed`,
-      jobs: `${counts.published} published (${counts.publishRetries} retries), ${counts.publishFailed.length} failed`,
-      unacked: consumer.num_ack_pending + consumer.num_pending,
-      redelivered: consumer.num_redelivered,
-      droppedAsStale: watch.droppedAsStale().map((c) => c.worker.id),
-      stalledSeen: watch.stalledSeen(),
-      maxEntryAgeMs: watch.maxEntryAgeMs(),
+      ...outcome(counts, consumer, watch),
     };
     console.log(`rolling broker restart: ${JSON.stringify(figures)}`);
     await watch.stop();
-    const timeline = {
-      changes: watch.timeline(started),
-      logs: Object.fromEntries(figures.droppedAsStale.map((id) => [id, fleet.logOf(id, started)])),
-    };
-    const detail = JSON.stringify({ ...figures, ...counts, timeline });
+    const detail = failureDetail(figures, counts, watch, fleet, started);
     // The issue's requester: on a node that stays up while the others restart.
     expect(
       counts.plainFailed.filter((f) => !inOwn(f)),
