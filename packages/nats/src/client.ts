@@ -11,6 +11,7 @@ import { type Codec, jsonCodec } from './codec.js';
 import { NatsAdapterError } from './errors.js';
 import { checkPrefix, defaultPrefix, headerNames, serviceNames } from './names.js';
 import { publishWithRetry } from './publish-retry.js';
+import { retryTransient } from './retry.js';
 import { invalidOption, optionalBackoff, optionalInteger } from './validate.js';
 
 /** Options of {@link createTaskClient}; each can be overridden per call. */
@@ -103,7 +104,12 @@ function retryable(error: unknown): string | undefined {
   return undefined;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** An attempt that ended in an answer worth retrying (a draining worker's 503, the deadline). */
+class RetryableAnswer extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
 
 /** A client for the workers of one service (the controller side of docs/protocol.md). */
 export function createTaskClient(nc: NatsConnection, options: TaskClientOptions): TaskClient {
@@ -125,25 +131,41 @@ export function createTaskClient(nc: NatsConnection, options: TaskClientOptions)
   });
   const codec = options.codec ?? jsonCodec;
 
-  /** Runs `attempt` until it succeeds, fails for good, or the deadline passes. */
+  /**
+   * Runs `attempt` (given the time left) with the backoff of {@link retryTransient} until it
+   * answers, fails for good, or the deadline passes; then `onTimeout` says what was tried.
+   */
   async function withRetries<T>(
     deadline: number,
-    attempt: (timeoutMs: number, n: number) => Promise<T | { retry: string }>,
+    attempt: (timeoutMs: number, n: number) => Promise<T>,
     onTimeout: (attempts: number, last: string) => TaskRequestError,
   ): Promise<T> {
+    let attempts = 0;
     let last = 'no attempt';
-    for (let n = 1; ; n++) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw onTimeout(n - 1, last);
-      const outcome = await attempt(left, n);
-      if (!(outcome && typeof outcome === 'object' && 'retry' in outcome)) return outcome as T;
-      last = outcome.retry;
-      const delayMs = Math.min(
-        Math.round(Math.min(backoff.base * 2 ** (n - 1), backoff.max) * (0.5 + Math.random() / 2)),
-        Math.max(0, deadline - Date.now()),
+    const reasonOf = (error: unknown) =>
+      error instanceof RetryableAnswer ? error.reason : retryable(error);
+    try {
+      return await retryTransient(
+        (n) => {
+          const left = deadline - Date.now();
+          if (left <= 0) throw new RetryableAnswer('deadline');
+          attempts = n;
+          return attempt(left, n);
+        },
+        {
+          deadline,
+          backoffMs: backoff,
+          transient: reasonOf,
+          onRetry: ({ attempt: n, reason, delayMs }) => {
+            last = reason;
+            options.onRetry?.({ attempt: n, reason, delayMs });
+          },
+        },
       );
-      options.onRetry?.({ attempt: n, reason: last, delayMs });
-      await sleep(delayMs);
+    } catch (error) {
+      const reason = reasonOf(error);
+      if (reason === undefined) throw error;
+      throw onTimeout(attempts, reason === 'deadline' ? last : reason);
     }
   }
 
@@ -160,28 +182,22 @@ export function createTaskClient(nc: NatsConnection, options: TaskClientOptions)
           for (const [k, v] of Object.entries(call.headers ?? {})) h.set(k, v);
           h.set(headerNames.requestId, requestId);
           h.set(headerNames.deadline, String(deadline));
-          try {
-            const reply = await nc.request(names.tasks, data, {
-              timeout: Math.min(timeouts.attempt, left),
-              headers: h,
-            });
-            const status = reply.headers?.get(headerNames.serviceErrorCode);
-            if (!status) return codec.decode(reply.data) as T;
-            const message = reply.headers?.get(headerNames.serviceError) ?? '';
-            if (status === '503') return { retry: `503 ${message}` };
-            throw new TaskRequestError(
-              'HANDOVER_E_NATS_REQUEST_FAILED',
-              `request ${requestId} failed: ${status} ${message}`,
-              {
-                status: Number(status),
-                attempts: n,
-              },
-            );
-          } catch (error) {
-            const reason = retryable(error);
-            if (reason) return { retry: reason };
-            throw error;
-          }
+          const reply = await nc.request(names.tasks, data, {
+            timeout: Math.min(timeouts.attempt, left),
+            headers: h,
+          });
+          const status = reply.headers?.get(headerNames.serviceErrorCode);
+          if (!status) return codec.decode(reply.data) as T;
+          const message = reply.headers?.get(headerNames.serviceError) ?? '';
+          if (status === '503') throw new RetryableAnswer(`503 ${message}`);
+          throw new TaskRequestError(
+            'HANDOVER_E_NATS_REQUEST_FAILED',
+            `request ${requestId} failed: ${status} ${message}`,
+            {
+              status: Number(status),
+              attempts: n,
+            },
+          );
         },
         (attempts, last) =>
           new TaskRequestError(
