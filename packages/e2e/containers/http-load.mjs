@@ -5,7 +5,7 @@
 // sending, waits for the answers, and prints one JSON summary line on stdout.
 //
 // A POST takes the next order number of the app process that serves it, so per worker the
-// numbers the client got must be 1..n without a gap: a gap is a POST that an app served and
+// numbers the client got must be a range without a gap: a gap is a POST that an app served and
 // whose answer never came back (or that the balancer sent twice).
 import { Agent, request } from 'node:http';
 
@@ -38,7 +38,7 @@ const methods = () => ({
   versions: {},
 });
 const stats = { GET: methods(), POST: methods() };
-const orders = {}; // worker -> { count, max, duplicates }
+const orders = {}; // worker -> { count, min, max, duplicates }
 const seen = {}; // worker -> Set of order numbers
 const failures = [];
 const seconds = [];
@@ -107,13 +107,14 @@ function send(n) {
           b.ok++;
           bump(b.versions, answer.version);
           if (method === 'POST') {
-            orders[answer.worker] ??= { count: 0, max: 0, duplicates: 0 };
+            orders[answer.worker] ??= { count: 0, min: answer.order, max: 0, duplicates: 0 };
             seen[answer.worker] ??= new Set();
             const w = orders[answer.worker];
             const s = seen[answer.worker];
             if (s.has(answer.order)) w.duplicates++;
             s.add(answer.order);
             w.count++;
+            w.min = Math.min(w.min, answer.order);
             w.max = Math.max(w.max, answer.order);
           }
           resolve();

@@ -208,9 +208,9 @@ export function httpPhaseReport(phase: PhaseOf<HttpLoadSummary>, lbEvents: strin
     `  load (no retry, keep-alive, open-loop): ${total} requests in ${s(sendingMs)} = ${Math.round(total / (sendingMs / 1000))}/s; ${unanswered} unanswered`,
     line('GET'),
     line('POST'),
-    `  POST order numbers per worker (count/highest/duplicates): ${
+    `  POST order numbers per worker (answers: lowest-highest, duplicates): ${
       Object.entries(orders)
-        .map(([worker, o]) => `${worker} ${o.count}/${o.max}/${o.duplicates}`)
+        .map(([worker, o]) => `${worker} ${o.count}: ${o.min}-${o.max}, ${o.duplicates}`)
         .join(', ') || '-'
     }`,
     `  ended tasks: ${

@@ -42,8 +42,8 @@ export interface HttpLoadSummary {
   readonly requests: { readonly GET: MethodCounts; readonly POST: MethodCounts };
   /** Requests still without an answer or an error when the load stopped (bounded wait). */
   readonly unanswered: number;
-  /** Per worker: POST answers, the highest order number, order numbers seen twice. */
-  readonly orders: Record<string, { count: number; max: number; duplicates: number }>;
+  /** Per worker: POST answers, the lowest and highest order numbers, numbers seen twice. */
+  readonly orders: Record<string, { count: number; min: number; max: number; duplicates: number }>;
   readonly failures: {
     n: number;
     method: string;

@@ -8,13 +8,17 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   checkDocker,
   deployExpress,
+  docker,
+  type EndedTask,
   type ExpressDeployment,
   expressImages,
+  type HttpLoadSummary,
   haproxyEvents,
   httpPhaseReport,
   probeHttp,
   pruneImages,
   removeExpress,
+  runningContainers,
   runPhaseWith,
   runPrefix,
   scaleService,
@@ -27,6 +31,36 @@ const check = await checkDocker();
 const env = process.env;
 const rate = Number(env.HANDOVER_E2E_HTTP_RATE ?? 1000);
 const healthTimeout = env.HANDOVER_E2E_HEALTH_TIMEOUT;
+
+/** A meaningful load of both methods, and not one failed request of any kind. */
+function expectNoFailure(load: HttpLoadSummary, report: string): void {
+  const { GET, POST } = load.requests;
+  const seconds = load.sendingMs / 1000;
+  // Both methods, at (nearly) the asked rate, through every step.
+  expect(GET.sent, report).toBeGreaterThan((rate / 2) * seconds * 0.9);
+  expect(POST.sent, report).toBeGreaterThan((rate / 2) * seconds * 0.9);
+  // No 5xx, no reset connection, no failure of any kind, and every request answered.
+  for (const m of [GET, POST]) {
+    expect(m.fiveXx, report).toBe(0);
+    expect(m.resets, report).toBe(0);
+    expect(m.errors, report).toEqual({});
+    expect(m.ok, report).toBe(m.sent);
+  }
+  expect(load.unanswered, report).toBe(0);
+  // Every POST an app served was answered once: per process, a range of order numbers with no
+  // gap and no number twice (an app that began before the load began its range earlier).
+  for (const [worker, o] of Object.entries(load.orders))
+    expect([worker, o.count, o.duplicates], report).toEqual([worker, o.max - o.min + 1, 0]);
+}
+
+/** `count` tasks ended, each exited 0 on its own (not 137: SIGKILL at stop_grace_period). */
+function expectCleanExits(ended: readonly EndedTask[], count: number, report: string): void {
+  expect(ended, report).toHaveLength(count);
+  for (const task of ended) {
+    expect(task.exitCode, report).toBe(0);
+    if (task.containerExitCode !== undefined) expect(task.containerExitCode, report).toBe(0);
+  }
+}
 
 describeWithDocker(check, 'the Express app behind HAProxy on Docker Swarm', () => {
   const prefix = runPrefix();
@@ -77,30 +111,9 @@ describeWithDocker(check, 'the Express app behind HAProxy on Docker Swarm', () =
     const lbEvents = await haproxyEvents(deployment.lb, started);
     const report = httpPhaseReport(phase, lbEvents);
     console.log(report);
-    const { GET, POST } = phase.load.requests;
-    const seconds = phase.load.sendingMs / 1000;
-
-    // A meaningful load, through every step: both methods, at (nearly) the asked rate.
-    expect(GET.sent, report).toBeGreaterThan((rate / 2) * seconds * 0.9);
-    expect(POST.sent, report).toBeGreaterThan((rate / 2) * seconds * 0.9);
-    // No 5xx, no reset connection, no failure of any kind, and every request answered.
-    for (const m of [GET, POST]) {
-      expect(m.fiveXx, report).toBe(0);
-      expect(m.resets, report).toBe(0);
-      expect(m.errors, report).toEqual({});
-      expect(m.ok, report).toBe(m.sent);
-    }
-    expect(phase.load.unanswered, report).toBe(0);
-    // Every POST an app served was answered once: per process, order numbers 1..n, no gap.
-    for (const [worker, o] of Object.entries(phase.load.orders)) {
-      expect([worker, o.count, o.duplicates], report).toEqual([worker, o.max, 0]);
-    }
+    expectNoFailure(phase.load, report);
     // 3 tasks replaced and 2 scaled away, each exited 0 on its own (not 137 at the grace period).
-    expect(phase.ended, report).toHaveLength(5);
-    for (const task of phase.ended) {
-      expect(task.exitCode, report).toBe(0);
-      if (task.containerExitCode !== undefined) expect(task.containerExitCode, report).toBe(0);
-    }
+    expectCleanExits(phase.ended, 5, report);
     // Both versions served: the first second by 1.0.0 only, the last ones by 2.0.0 only.
     const answered = phase.load.seconds.filter((second) => second.ok > 0);
     expect(Object.keys(answered[0]?.versions ?? {}), report).toEqual(['1.0.0']);
@@ -115,5 +128,45 @@ describeWithDocker(check, 'the Express app behind HAProxy on Docker Swarm', () =
     ).toEqual([]);
     // And it still reaches the one task left.
     await probeHttp({ image: images.node, network, target, workers: 1, version: '2.0.0' });
+  }, 300_000);
+
+  it('takes a task that drains on its own out on its /readyz, before it stops accepting: 0 5xx, 0 resets', async () => {
+    // A drain Swarm did not start (SIGTERM from outside, as the drain endpoint or a broken
+    // component would): the task's address stays in Docker's DNS until it exits, so only the
+    // /readyz check can take it out of HAProxy's rotation within the drain delay.
+    const { images, network, target } = deployment;
+    const scaleMs = await scaleService(deployment.web, 3);
+    await probeHttp({ image: images.node, network, target, workers: 3, version: '2.0.0' });
+    const [victim] = await runningContainers(deployment.web);
+    if (!victim) throw new Error('no running task to drain');
+    const started = Date.now();
+    const phase = await runPhaseWith({
+      name: `a drain Swarm did not start: SIGTERM to ${victim.hostname} from outside, 3 replicas (scaled 1 -> 3 in ${(scaleMs / 1000).toFixed(1)} s before), at ${rate} requests/s`,
+      service: deployment.web,
+      start: () => startHttpLoad({ image: images.node, network, target, rate }),
+      steps: [
+        {
+          name: 'kill --signal TERM, until it exited',
+          run: async () => {
+            const t = Date.now();
+            await docker(['kill', '--signal', 'TERM', victim.id]);
+            await docker(['wait', victim.id], { timeoutMs: 60_000 });
+            return Date.now() - t;
+          },
+        },
+      ],
+    });
+    const lbEvents = await haproxyEvents(deployment.lb, started);
+    const report = httpPhaseReport(phase, lbEvents);
+    console.log(report);
+    expectNoFailure(phase.load, report);
+    expectCleanExits(phase.ended, 1, report);
+    // HAProxy took it out on a failed /readyz (503), before its name stopped resolving.
+    const out = lbEvents.filter((e) => /is DOWN|going DOWN|enters maintenance/.test(e));
+    expect(out[0], report).toMatch(/is DOWN, reason: Layer7 wrong status, code: 503/);
+    expect(
+      lbEvents.filter((e) => /\b0 active and 0 backup servers left/.test(e)),
+      report,
+    ).toEqual([]);
   }, 300_000);
 });
