@@ -1,6 +1,6 @@
 // The Express app of examples/express-app on Swarm behind HAProxy, deployed with the settings of
 // examples/express-app/stack.yml and haproxy.cfg: the images, the two services, and the report.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { serviceFromCompose } from './compose.js';
@@ -28,7 +28,11 @@ export function readExpressStack(): {
  * stops on SIGTERM (the official image's STOPSIGNAL is SIGUSR1, a soft stop; `docker import`
  * cannot set one).
  */
-export function haproxyImage(haproxy = '/usr/sbin/haproxy'): Promise<string> {
+export async function haproxyImage(haproxy = '/usr/sbin/haproxy'): Promise<string> {
+  if (!existsSync(haproxy))
+    throw new Error(
+      `Expected HAProxy at ${haproxy} to build the load balancer's image: apt-get install haproxy`,
+    );
   return hostImage('haproxy', {
     binaries: [{ from: haproxy, to: '/usr/local/sbin/haproxy' }, { from: '/bin/sh' }],
     files: {
