@@ -127,3 +127,52 @@ describe('the NATS of the deployment files', () => {
     expect(list(url)).toEqual([0, 1, 2].map((i) => `nats://nats-${i}.nats:4222`));
   });
 });
+
+describe('examples/express-app: stack.yml, haproxy.cfg and Dockerfile (Docker Swarm)', () => {
+  const file = (name: string) =>
+    readFileSync(
+      fileURLToPath(new URL(`../examples/express-app/${name}`, import.meta.url)),
+      'utf8',
+    );
+  const stack = parse(file('stack.yml'));
+  const web = stack.services.web;
+  const haproxy = file('haproxy.cfg');
+  const setting = (pattern: RegExp) => pattern.exec(haproxy)?.[1];
+
+  it('rolls start-first, one task at a time, and lets the app exit before SIGKILL', () => {
+    expect(web.deploy.update_config).toMatchObject({ order: 'start-first', parallelism: 1 });
+    const platform = durationMs(web.stop_grace_period);
+    const sdk = Number(web.environment.HANDOVER_GRACE_PERIOD_MS);
+    expect(platform - sdk).toBeGreaterThanOrEqual(1000);
+    expect(
+      Number(web.environment.HANDOVER_DRAIN_DELAY_MS) + timingDefaults.shutdownReserveMs,
+    ).toBeLessThan(sdk);
+  });
+
+  it('gives HAProxy the tasks by DNS and checks /readyz; the drain delay outlasts fall x inter', () => {
+    expect(web.deploy.endpoint_mode).toBe('dnsrr');
+    expect(haproxy).toMatch(/^\s*nameserver \S+ 127\.0\.0\.11:53$/m);
+    expect(haproxy).toMatch(/^\s*server-template web \d+ web:3000$/m);
+    expect(setting(/^\s*option httpchk GET (\S+)$/m)).toBe(probes.readyz);
+    expect(setting(/^\s*http-reuse (\S+)$/m)).toBeDefined();
+    const inter = durationMs(setting(/\binter (\S+)/) ?? '2s');
+    const fall = Number(setting(/\bfall (\d+)/) ?? 3);
+    const delay = Number(web.environment.HANDOVER_DRAIN_DELAY_MS);
+    expect(delay, `drain delay ${delay} ms vs ${fall} x ${inter} ms`).toBeGreaterThanOrEqual(
+      fall * inter,
+    );
+    expect(delay).toBeGreaterThanOrEqual(2 * inter);
+    // The config that the stack mounts is this file, where the official image reads it.
+    expect(stack.services.lb.configs).toEqual([
+      { source: 'haproxy', target: '/usr/local/etc/haproxy/haproxy.cfg' },
+    ]);
+    expect(stack.configs.haproxy.file).toBe('./haproxy.cfg');
+  });
+
+  it('runs node as PID 1 and checks health on /healthz of the app port', () => {
+    const dockerfile = file('Dockerfile');
+    expect(dockerfile).toMatch(/^CMD \["node", "index\.mjs"\]$/m);
+    expect(dockerfile).toMatch(/^HEALTHCHECK .*\n?.*PORT.*\/healthz/m);
+    expect(dockerfile).toMatch(/PORT=3000/);
+  });
+});

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { serviceFromCompose } from './compose.js';
+import { readExpressStack } from './express-haproxy.js';
 import { readStack, withoutClusterArgs } from './queue-worker.js';
 import { serviceArgs } from './swarm.js';
 
@@ -36,6 +37,18 @@ describe('serviceFromCompose', () => {
     );
     expect(spec.mounts).toEqual(['type=volume,source=x-nats1-data,target=/data']);
     expect(withoutClusterArgs(spec.args ?? [])).toEqual(['-js', '-sd', '/data']);
+  });
+
+  it("maps the Express stack's HAProxy: its config, prefixed like a volume, and its port", () => {
+    const spec = serviceFromCompose(
+      readExpressStack().services.lb as Record<string, unknown>,
+      overrides,
+    );
+    expect(spec.configs).toEqual(['source=x-haproxy,target=/usr/local/etc/haproxy/haproxy.cfg']);
+    expect(spec.publish).toEqual(['8080:8080']);
+    const args = serviceArgs(spec);
+    expect(args).toContain('--config');
+    expect(args).toContain('--publish');
   });
 
   it('refuses a setting it cannot map rather than dropping it', () => {

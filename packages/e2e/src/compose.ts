@@ -5,7 +5,17 @@ import type { ServiceSpec, UpdatePolicy } from './swarm.js';
 
 type Json = Record<string, unknown>;
 const known = {
-  service: ['image', 'command', 'environment', 'volumes', 'stop_grace_period', 'deploy'],
+  service: [
+    'image',
+    'command',
+    'environment',
+    'volumes',
+    'configs',
+    'ports',
+    'stop_grace_period',
+    'deploy',
+  ],
+  config: ['source', 'target'],
   deploy: ['replicas', 'update_config', 'rollback_config', 'restart_policy', 'endpoint_mode'],
   policy: ['order', 'parallelism', 'delay', 'monitor', 'failure_action'],
   restart: ['condition', 'delay'],
@@ -39,7 +49,7 @@ export interface ComposeOverrides {
   readonly image?: string;
   /** Added to (and overriding) the compose `environment`. */
   readonly env?: Readonly<Record<string, string>>;
-  /** Prefix of named volumes, as `docker stack deploy` prefixes them with the stack name. */
+  /** Prefix of named volumes and configs, as `docker stack deploy` prefixes them with the stack name. */
   readonly volumePrefix: string;
   readonly endpointMode?: 'vip' | 'dnsrr';
   readonly health?: ServiceSpec['health'];
@@ -63,6 +73,18 @@ export function serviceFromCompose(service: Json, overrides: ComposeOverrides): 
     const [source, target] = volume.split(':');
     return `type=volume,source=${overrides.volumePrefix}${source},target=${target}`;
   });
+  const configs = ((service.configs ?? []) as (Json | string)[]).map((config) => {
+    if (typeof config === 'string') return `source=${overrides.volumePrefix}${config}`;
+    check('a service config', config, known.config);
+    return `source=${overrides.volumePrefix}${config.source}${config.target ? `,target=${config.target}` : ''}`;
+  });
+  const publish = ((service.ports ?? []) as (string | number)[]).map((port) => {
+    if (typeof port === 'object')
+      throw new Error(
+        'Expected ports in the short syntax ("8080:8080"): teach packages/e2e/src/compose.ts the long one',
+      );
+    return String(port);
+  });
   return {
     name: overrides.name,
     image: overrides.image ?? (service.image as string),
@@ -79,6 +101,8 @@ export function serviceFromCompose(service: Json, overrides: ComposeOverrides): 
       delay: restart.delay as string | undefined,
     },
     mounts,
+    configs,
+    publish,
     health: overrides.health,
   };
 }

@@ -85,10 +85,19 @@ export async function versionedImage(image: string, version: string): Promise<st
   return tag;
 }
 
-/** Removes handover-e2e images other than `keep` (older builds); skips those still in use. */
-export async function pruneImages(keep: readonly string[]): Promise<void> {
+/**
+ * Removes handover-e2e images other than `keep` (older builds); skips those still in use. With
+ * `repositories` (e.g. `['express-app', 'haproxy']`), only images of those: a scenario then
+ * leaves the other scenarios' images in place.
+ */
+export async function pruneImages(
+  keep: readonly string[],
+  repositories?: readonly string[],
+): Promise<void> {
+  const mine = (tag: string) =>
+    !repositories || repositories.some((r) => tag.startsWith(`handover-e2e/${r}:`));
   const tags = (await docker(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}']))
     .split('\n')
-    .filter((tag) => tag.startsWith('handover-e2e/') && !keep.includes(tag));
+    .filter((tag) => tag.startsWith('handover-e2e/') && !keep.includes(tag) && mine(tag));
   for (const tag of tags) await docker(['image', 'rm', tag]).catch(() => {});
 }

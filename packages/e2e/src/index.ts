@@ -18,6 +18,25 @@ export {
   dockerOutput,
 } from './docker.js';
 export {
+  deployExpress,
+  type ExpressDeployment,
+  type ExpressImages,
+  expressImages,
+  haproxyEvents,
+  haproxyImage,
+  httpPhaseReport,
+  readExpressStack,
+  removeExpress,
+} from './express-haproxy.js';
+export {
+  type HttpLoadOptions,
+  type HttpLoadSummary,
+  type HttpProbe,
+  type MethodCounts,
+  probeHttp,
+  startHttpLoad,
+} from './http-load.js';
+export {
   ensureImage,
   hostImage,
   natsImage,
@@ -50,7 +69,10 @@ export { importRootfs, type RootfsSpec, rootfsHash, sharedLibraries } from './ro
 export {
   type EndedTask,
   type Phase,
+  type PhaseOf,
+  type RunningLoad,
   runPhase,
+  runPhaseWith,
   runPrefix,
   type Step,
   teardown,

@@ -11,7 +11,10 @@ const kinds = (errors: Record<string, number>) =>
         .join(', ')})`;
 
 /** One character a second: which version answered (1, 2...: in order of appearance), x = a failure. */
-export function versionLine(load: NatsLoadSummary): { line: string; legend: string } {
+export function versionLine(load: Pick<NatsLoadSummary, 'seconds'>): {
+  line: string;
+  legend: string;
+} {
   const order: string[] = [];
   for (const second of load.seconds)
     for (const v of Object.keys(second.versions)) if (!order.includes(v)) order.push(v);

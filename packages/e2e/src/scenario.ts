@@ -39,14 +39,17 @@ export interface EndedTask {
   readonly error?: string;
 }
 
-/** What one phase did and saw. */
-export interface Phase {
+/** What one phase did and saw; `L` is what its load reported (NATS requests and jobs, HTTP...). */
+export interface PhaseOf<L> {
   readonly name: string;
-  readonly load: NatsLoadSummary;
+  readonly load: L;
   readonly steps: readonly { readonly name: string; readonly ms: number }[];
   readonly ended: readonly EndedTask[];
   readonly ms: number;
 }
+
+/** A phase of the queue worker's scenarios: NATS requests and JetStream jobs. */
+export type Phase = PhaseOf<NatsLoadSummary>;
 
 /** Options of {@link runPhase}. */
 export interface PhaseOptions {
@@ -58,13 +61,33 @@ export interface PhaseOptions {
   readonly steadyMs?: number;
 }
 
+/** A load that runs until stopped, then says what it saw. */
+export interface RunningLoad<L> {
+  stop(): Promise<L>;
+}
+
+/** Options of {@link runPhaseWith}: {@link PhaseOptions} with any load. */
+export interface PhaseWithOptions<L> extends Omit<PhaseOptions, 'load'> {
+  /** Starts the load; resolves once it sends. */
+  readonly start: () => Promise<RunningLoad<L>>;
+}
+
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Starts the load, runs the steps one after another, keeps the load a little longer, stops it
  * (which waits for every ack), and collects the tasks that ended meanwhile with their exit codes.
  */
-export async function runPhase(options: PhaseOptions): Promise<Phase> {
+export function runPhase(options: PhaseOptions): Promise<Phase> {
+  const { load, ...rest } = options;
+  return runPhaseWith({ ...rest, start: () => startNatsLoad(load) });
+}
+
+/**
+ * {@link runPhase} with any load: starts it, runs the steps with steady load on both sides,
+ * stops it, and collects the tasks that ended meanwhile with their exit codes.
+ */
+export async function runPhaseWith<L>(options: PhaseWithOptions<L>): Promise<PhaseOf<L>> {
   const started = Date.now();
   // From `started` on (the engine replays what happened before the CLI connected).
   const exits = watchExits(options.service, started);
@@ -72,9 +95,9 @@ export async function runPhase(options: PhaseOptions): Promise<Phase> {
     const before = new Set(
       (await serviceTasks(options.service)).filter((t) => t.desired === 'running').map((t) => t.id),
     );
-    const load = await startNatsLoad(options.load);
+    const load = await options.start();
     const steps: { name: string; ms: number }[] = [];
-    let summary: NatsLoadSummary;
+    let summary: L;
     try {
       // Steady load on both sides of the operator's commands is part of the scenario (the
       // before and after of the timeline), not a wait for something to settle.

@@ -30,6 +30,10 @@ export interface ServiceSpec {
   readonly restart?: { readonly condition?: string; readonly delay?: string };
   /** `--mount` values, e.g. `type=volume,source=x,target=/data`. */
   readonly mounts?: readonly string[];
+  /** `--config` values, e.g. `source=x,target=/etc/app.cfg` (the config must exist). */
+  readonly configs?: readonly string[];
+  /** `--publish` values, e.g. `8080:8080` (the routing mesh: needs IPVS, see docs/docker.md). */
+  readonly publish?: readonly string[];
   /** Overrides of the image's HEALTHCHECK, e.g. `{ timeout: '10s' }`. */
   readonly health?: Readonly<
     Partial<Record<'interval' | 'timeout' | 'start-period' | 'retries', string>>
@@ -63,6 +67,8 @@ export function serviceArgs(spec: ServiceSpec): string[] {
     ...(spec.restart?.condition ? ['--restart-condition', spec.restart.condition] : []),
     ...(spec.restart?.delay ? ['--restart-delay', spec.restart.delay] : []),
     ...(spec.mounts ?? []).flatMap((mount) => ['--mount', mount]),
+    ...(spec.configs ?? []).flatMap((config) => ['--config', config]),
+    ...(spec.publish ?? []).flatMap((port) => ['--publish', port]),
     ...Object.entries(spec.health ?? {}).flatMap(([k, v]) => [`--health-${k}`, v]),
     ...Object.entries(spec.labels ?? {}).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
     spec.image,
@@ -89,7 +95,7 @@ export async function removeNetwork(name: string): Promise<void> {
       docker(['network', 'rm', name]).then(
         () => true,
         (error: Error) => {
-          if (/not found/i.test(error.message)) return true;
+          if (/not found|no such network/i.test(error.message)) return true;
           throw error;
         },
       ),

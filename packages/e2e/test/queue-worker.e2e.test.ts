@@ -87,7 +87,11 @@ describeWithDocker(check, 'the queue worker on Docker Swarm', () => {
 
   beforeAll(async () => {
     const images = await queueWorkerImages(versions);
-    await pruneImages([images.node, images.nats, images.worker, ...Object.values(images.versions)]);
+    // Older builds of this scenario's images go; the Express scenario's stay.
+    await pruneImages(
+      [images.node, images.nats, images.worker, ...Object.values(images.versions)],
+      ['node', 'nats', 'queue-worker'],
+    );
     const deployed = await deployQueueWorker({
       prefix,
       images,
