@@ -16,7 +16,26 @@ export interface Connection {
    * the latest is the one whose `Connection: close` ends the connection.
    */
   response: ServerResponse | undefined;
+  /** When the connection last finished a response (or was accepted), in ms. */
+  lastActiveAt: number;
+  /** The server sent its FIN on this connection (it closes once the peer answers with its own). */
+  finSent: boolean;
 }
+
+/**
+ * How long a kept-alive connection must have been idle before the closing server sends it a
+ * FIN. A load balancer's keep-alive pool hands out the most recently used connection first
+ * (nginx is LIFO), so a connection idle this long is the least likely to carry the next
+ * request; one that does carry a request is answered with `Connection: close` instead.
+ */
+export const QUIET_MS = 300;
+
+/**
+ * How long a connection may linger after the server's FIN before it is destroyed: the peer
+ * normally answers with its own FIN within a round trip. Reading until then (instead of
+ * closing at once) is what keeps a late byte from turning into a reset.
+ */
+export const LINGER_MS = 1000;
 
 /** The connections of one server, so that the close can tell idle, busy and fresh apart. */
 export class Connections {
@@ -44,6 +63,8 @@ export class Connections {
       served: 0,
       upgraded: false,
       response: undefined,
+      lastActiveAt: Date.now(),
+      finSent: false,
     };
     this.#bySocket.set(socket, connection);
     rememberSocket(socket, this.#closing);
@@ -81,22 +102,52 @@ export class Connections {
   }
 
   /**
-   * Gives a connection that has sent no request `graceMs` to send one, then closes it. It was
-   * accepted before the server closed: refusing its request now would be a reset.
+   * Closes a connection without a reset: sends a FIN and keeps reading until the peer closes
+   * its side (the socket then goes by itself), destroying it after {@link LINGER_MS} at most.
+   * Destroying a socket with unread bytes (a request already on its way) would send an RST,
+   * which a load balancer reports as a failed request (nginx's 502 on a POST).
    */
-  closeIfSilent(connection: Connection, graceMs: number): void {
-    const timer = setTimeout(() => {
-      if (connection.served === 0 && !connection.upgraded) connection.socket.destroy();
-    }, graceMs);
+  finish(connection: Connection): void {
+    if (connection.finSent || connection.socket.destroyed) return;
+    connection.finSent = true;
+    const { socket } = connection;
+    socket.end();
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
     timer.unref();
-    connection.socket.once('close', () => clearTimeout(timer));
+    socket.once('close', () => clearTimeout(timer));
   }
 
-  /** Applies {@link closeIfSilent} to every connection that has sent nothing yet. */
-  closeSilent(graceMs: number): void {
-    for (const c of this.#bySocket.values()) {
-      if (c.served === 0 && !c.upgraded) this.closeIfSilent(c, graceMs);
-    }
+  /**
+   * Closes a connection once it has nothing to do: a busy one closes after its response (which
+   * says `Connection: close`), an idle one gets a FIN once it has been idle {@link QUIET_MS}
+   * (`quietMs`), a connection that has sent no request yet after `graceMs`. A request that
+   * arrives meanwhile is answered, with `Connection: close`.
+   */
+  closeWhenQuiet(connection: Connection, graceMs: number, quietMs = QUIET_MS): void {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const check = (): void => {
+      timer = undefined;
+      if (connection.upgraded || connection.finSent || connection.socket.destroyed) return;
+      // Busy: the response carries `Connection: close`, Node closes after it.
+      if (connection.active > 0) return;
+      const waitMs = connection.served === 0 ? graceMs : quietMs;
+      const leftMs = connection.lastActiveAt + waitMs - Date.now();
+      if (leftMs > 0) {
+        timer = setTimeout(check, leftMs);
+        timer.unref();
+        return;
+      }
+      this.finish(connection);
+    };
+    connection.socket.once('close', () => clearTimeout(timer));
+    // A fresh connection's grace starts now (the server is closing), not when it was accepted.
+    if (connection.served === 0) connection.lastActiveAt = Date.now();
+    check();
+  }
+
+  /** Applies {@link closeWhenQuiet} to every HTTP connection. */
+  closeAllWhenQuiet(graceMs: number): void {
+    for (const c of this.#bySocket.values()) this.closeWhenQuiet(c, graceMs);
   }
 
   /** Destroys every connection (the drain deadline passed); returns how many were open. */
