@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LINGER_MS, QUIET_MS } from '../src/connections.js';
-import { attachServer } from '../src/index.js';
+import { attachServer, type HttpServerPort } from '../src/index.js';
 import { cleanup, listenOn, testWorker } from './helpers.js';
 
 afterEach(cleanup);
@@ -37,6 +37,13 @@ function spin(ms: number): void {
   while (Date.now() < until) {}
 }
 
+/** Closes the server as the worker does after the drain delay (a deadline that never fires). */
+function stopIntake(port: HttpServerPort): Promise<void> {
+  const stop = port.stopIntake?.bind(port);
+  if (stop === undefined) throw new Error('an attached server has stopIntake');
+  return stop(new AbortController().signal);
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('closing a server without resets', () => {
@@ -51,7 +58,7 @@ describe('closing a server without resets', () => {
     await first;
     // The connection is idle as far as Node can tell; its next request reaches the kernel
     // before the server looks again, and the close begins in between.
-    const closing = port.stopIntake(new AbortController().signal);
+    const closing = stopIntake(port);
     client.socket.write(get);
     spin(20);
     await closing;
@@ -73,7 +80,7 @@ describe('closing a server without resets', () => {
     await first;
     // Idle long enough to be closed at once (the least likely to be picked by a balancer).
     await sleep(QUIET_MS + 50);
-    const closing = port.stopIntake(new AbortController().signal);
+    const closing = stopIntake(port);
     await client.ended;
     // A request that crossed the server's FIN: its bytes arrive at a closing socket.
     client.socket.write('GET / HTTP/1.1\r\n');
@@ -103,7 +110,7 @@ describe('closing a server without resets', () => {
     await sleep(QUIET_MS + 50);
     const started = Date.now();
     // Resolves once the server has no connection left.
-    await port.stopIntake(new AbortController().signal);
+    await stopIntake(port);
     const closedMs = Date.now() - started;
     expect(client.seen.ended, 'the server sent its FIN first').toBe(true);
     client.socket.destroy();
