@@ -34,6 +34,17 @@ interface Row {
   results: LbRollResult[];
 }
 const rows: Row[] = [];
+/** What the balancer said about each failed request (HAProxy logs only failed ones). */
+const why = (result: LbRollResult): string =>
+  result.load.failed === 0
+    ? ''
+    : `\n    ${[
+        ...result.load.samples,
+        ...result.lbLog
+          .split('\n')
+          .filter((line) => line && !/Connection refused|Proxy .* started|signal/.test(line))
+          .slice(0, 8),
+      ].join('\n    ')}`;
 const row = (adapter: string, setup: string): Row => {
   let found = rows.find((r) => r.adapter === adapter && r.setup === setup);
   if (!found) {
@@ -54,7 +65,7 @@ for (let run = 1; run <= runs; run++) {
         load: { rate },
       });
       row(adapter, setup.name).results.push(result);
-      console.log(`run ${run}: ${describeRoll(result)}`);
+      console.log(`run ${run}: ${describeRoll(result)}${why(result)}`);
     }
     if (!setup.checks) {
       const result = await rollBehindLb({
@@ -64,7 +75,7 @@ for (let run = 1; run <= runs; run++) {
         load: { rate },
       });
       row('bare server.close()', setup.name).results.push(result);
-      console.log(`run ${run}: ${describeRoll(result)}`);
+      console.log(`run ${run}: ${describeRoll(result)}${why(result)}`);
     }
   }
 }
