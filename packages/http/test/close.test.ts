@@ -1,5 +1,6 @@
-import { createServer } from 'node:http';
+import { Agent, createServer } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { httpRequest } from '@handover/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LINGER_MS, QUIET_MS } from '../src/connections.js';
 import { attachServer, type HttpServerPort } from '../src/index.js';
@@ -119,5 +120,24 @@ describe('closing a server without resets', () => {
     expect(closedMs, `closed after ${closedMs} ms`).toBeLessThan(LINGER_MS + 1000);
     const report = logger.entries.find((e) => e.message === 'server closed');
     expect(report?.fields).toMatchObject({ destroyedConnections: 0 });
+  });
+
+  it('says Connection: close from the drain only when a drain delay comes before the close', async () => {
+    for (const drainDelayMs of [0, 500]) {
+      const { worker } = testWorker({ drainDelayMs });
+      const server = createServer((_req, res) => res.end('ok'));
+      const port = attachServer(worker, server);
+      const tcpPort = await listenOn(server);
+      await worker.start();
+      // The drain's first step, on its own: without a delay the listener closes next, and a
+      // Connection: close now would only send the client back to a listener about to close.
+      port.draining?.({ reason: 'test', failed: false });
+      const agent = new Agent({ keepAlive: true });
+      const during = await httpRequest({ port: tcpPort, agent });
+      agent.destroy();
+      expect(during.headers.connection, `drainDelayMs ${drainDelayMs}`).toBe(
+        drainDelayMs === 0 ? 'keep-alive' : 'close',
+      );
+    }
   });
 });
