@@ -49,7 +49,8 @@ export default defineConfig({
         hookTimeout: 60_000,
       }),
       // Rolling updates behind real nginx and HAProxy at production rates (issue 11): heavy, run
-      // once per CI run, one file at a time (each rolls instances under load).
+      // once per CI run. One LB roll at a time, after every other project (the Swarm scenarios
+      // included): a roll's figures are only meaningful when nothing else loads the machine.
       {
         extends: true as const,
         test: {
@@ -59,6 +60,7 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 60_000,
           fileParallelism: false,
+          sequence: { groupOrder: 2 },
         },
       },
       // Docker Swarm scenarios (packages/e2e): after every other project, one file at a time
