@@ -27,7 +27,7 @@ const project = (name: string, extra: Record<string, unknown> = {}) => ({
 // not skew the timing of the rest. `HANDOVER_TEST_SCOPE=light` runs the others only (the Node
 // 22/24 runs in .ci/run), `heavy` the heavy ones only; unset, everything.
 const scope = process.env.HANDOVER_TEST_SCOPE;
-const heavyProjects = new Set(['consumer', 'cluster', 'e2e']);
+const heavyProjects = new Set(['consumer', 'cluster', 'lb', 'e2e']);
 const inScope = (name: string): boolean =>
   scope === 'light' ? !heavyProjects.has(name) : scope === 'heavy' ? heavyProjects.has(name) : true;
 
@@ -35,8 +35,10 @@ export default defineConfig({
   resolve: { alias },
   test: {
     projects: [
-      ...['core', 'identity', 'testkit', 'http', 'express', 'fastify', 'metrics', 'cli'].map(
-        (name) => project(name),
+      ...['core', 'identity', 'testkit', 'metrics', 'cli'].map((name) => project(name)),
+      // Their load-balancer stage (test/lb.test.ts) is the `lb` project's.
+      ...['http', 'express', 'fastify'].map((name) =>
+        project(name, { exclude: ['test/lb.test.ts', '**/node_modules/**'] }),
       ),
       project('nats', { exclude: ['test/cluster/**', '**/node_modules/**'] }),
       // Real workers on a real 3-node cluster under load: heavy, run once per CI run.
@@ -46,6 +48,21 @@ export default defineConfig({
         testTimeout: 120_000,
         hookTimeout: 60_000,
       }),
+      // Rolling updates behind real nginx and HAProxy at production rates (issue 11): heavy, run
+      // once per CI run. One LB roll at a time, after every other project (the Swarm scenarios
+      // included): a roll's figures are only meaningful when nothing else loads the machine.
+      {
+        extends: true as const,
+        test: {
+          name: 'lb',
+          root: '.',
+          include: ['packages/{http,express,fastify}/test/lb.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 2 },
+        },
+      },
       // Docker Swarm scenarios (packages/e2e): after every other project, one file at a time
       // (they share the engine and the machine's cores); skipped without Docker, failed in CI.
       project('e2e', {

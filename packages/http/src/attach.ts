@@ -14,8 +14,9 @@ import { expectOption, expectWorker } from './validate.js';
  * - from the start of the drain, responses carry `Connection: close` (see
  *   `keepAliveWhileDraining`), while requests on new and reused connections are still served
  *   during the drain delay;
- * - after the delay the server stops accepting (new connections are refused, not reset), idle
- *   keep-alive connections close at once and busy ones right after their response;
+ * - after the delay the server stops accepting (new connections are refused), busy keep-alive
+ *   connections close right after their response and idle ones with a FIN once idle 300 ms,
+ *   reading until the peer closes (1 s at most): no reset;
  * - at the drain deadline what is left (streams, upgraded sockets) is destroyed and reported.
  *
  * The worker advertises {@link HttpServerPort.url} as its registry entry's `http`.

@@ -16,7 +16,26 @@ export interface Connection {
    * the latest is the one whose `Connection: close` ends the connection.
    */
   response: ServerResponse | undefined;
+  /** When the connection last finished a response (or was accepted), in ms. */
+  lastActiveAt: number;
+  /** The server sent its FIN on this connection (it closes once the peer answers with its own). */
+  finSent: boolean;
 }
+
+/**
+ * How long a kept-alive connection must have been idle before the closing server sends it a
+ * FIN. A load balancer's keep-alive pool hands out the most recently used connection first
+ * (nginx is LIFO), so a connection idle this long is the least likely to carry the next
+ * request; one that does carry a request is answered with `Connection: close` instead.
+ */
+export const QUIET_MS = 300;
+
+/**
+ * How long a connection may linger after the server's FIN before it is destroyed: the peer
+ * normally answers with its own FIN within a round trip. Reading until then (instead of
+ * closing at once) is what keeps a late byte from turning into a reset.
+ */
+export const LINGER_MS = 1000;
 
 /** The connections of one server, so that the close can tell idle, busy and fresh apart. */
 export class Connections {
@@ -24,6 +43,7 @@ export class Connections {
   /** TLS sockets still in their handshake: not HTTP yet, but they hold the server open. */
   readonly #handshaking = new Set<Socket>();
   readonly #closing: AbortSignal;
+  #accepted = 0;
 
   constructor(closing: AbortSignal) {
     this.#closing = closing;
@@ -44,8 +64,11 @@ export class Connections {
       served: 0,
       upgraded: false,
       response: undefined,
+      lastActiveAt: Date.now(),
+      finSent: false,
     };
     this.#bySocket.set(socket, connection);
+    this.#accepted++;
     rememberSocket(socket, this.#closing);
     socket.once('close', () => this.#bySocket.delete(socket));
     return connection;
@@ -69,8 +92,8 @@ export class Connections {
   }
 
   /** Counts by kind, for the log line of the close. */
-  counts(): { busy: number; idle: number; fresh: number; upgraded: number } {
-    const counts = { busy: 0, idle: 0, fresh: 0, upgraded: 0 };
+  counts(): { busy: number; idle: number; fresh: number; upgraded: number; accepted: number } {
+    const counts = { busy: 0, idle: 0, fresh: 0, upgraded: 0, accepted: this.#accepted };
     for (const c of this.#bySocket.values()) {
       if (c.upgraded) counts.upgraded++;
       else if (c.active > 0) counts.busy++;
@@ -81,22 +104,52 @@ export class Connections {
   }
 
   /**
-   * Gives a connection that has sent no request `graceMs` to send one, then closes it. It was
-   * accepted before the server closed: refusing its request now would be a reset.
+   * Closes a connection without a reset: sends a FIN and keeps reading until the peer closes
+   * its side (the socket then goes by itself), destroying it after {@link LINGER_MS} at most.
+   * Destroying a socket with unread bytes (a request already on its way) would send an RST,
+   * which a load balancer reports as a failed request (nginx's 502 on a POST).
    */
-  closeIfSilent(connection: Connection, graceMs: number): void {
-    const timer = setTimeout(() => {
-      if (connection.served === 0 && !connection.upgraded) connection.socket.destroy();
-    }, graceMs);
+  finish(connection: Connection): void {
+    if (connection.finSent || connection.socket.destroyed) return;
+    connection.finSent = true;
+    const { socket } = connection;
+    socket.end();
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
     timer.unref();
-    connection.socket.once('close', () => clearTimeout(timer));
+    socket.once('close', () => clearTimeout(timer));
   }
 
-  /** Applies {@link closeIfSilent} to every connection that has sent nothing yet. */
-  closeSilent(graceMs: number): void {
-    for (const c of this.#bySocket.values()) {
-      if (c.served === 0 && !c.upgraded) this.closeIfSilent(c, graceMs);
-    }
+  /**
+   * Closes a connection once it has nothing to do: a busy one closes after its response (which
+   * says `Connection: close`), an idle one gets a FIN once it has been idle {@link QUIET_MS}
+   * (`quietMs`), a connection that has sent no request yet after `graceMs`. A request that
+   * arrives meanwhile is answered, with `Connection: close`.
+   */
+  closeWhenQuiet(connection: Connection, graceMs: number, quietMs = QUIET_MS): void {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const check = (): void => {
+      timer = undefined;
+      if (connection.upgraded || connection.finSent || connection.socket.destroyed) return;
+      // Busy: the response carries `Connection: close`, Node closes after it.
+      if (connection.active > 0) return;
+      const waitMs = connection.served === 0 ? graceMs : quietMs;
+      const leftMs = connection.lastActiveAt + waitMs - Date.now();
+      if (leftMs > 0) {
+        timer = setTimeout(check, leftMs);
+        timer.unref();
+        return;
+      }
+      this.finish(connection);
+    };
+    connection.socket.once('close', () => clearTimeout(timer));
+    // A fresh connection's grace starts now (the server is closing), not when it was accepted.
+    if (connection.served === 0) connection.lastActiveAt = Date.now();
+    check();
+  }
+
+  /** Applies {@link closeWhenQuiet} to every HTTP connection. */
+  closeAllWhenQuiet(graceMs: number): void {
+    for (const c of this.#bySocket.values()) this.closeWhenQuiet(c, graceMs);
   }
 
   /** Destroys every connection (the drain deadline passed); returns how many were open. */

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { Server as NetServer } from 'node:net';
 import { Server as TlsServer } from 'node:tls';
 import type { DrainNotice, Logger, Port, PortContext } from '@handover/core';
 import { HandoverHttpError } from './errors.js';
@@ -81,7 +82,7 @@ export class HttpServerPortImpl implements HttpServerPort {
 
   /** The drain began: responses say `Connection: close` from now on (unless kept alive). */
   draining(_notice: DrainNotice): void {
-    this.#traffic.startDraining();
+    this.#traffic.startDraining({ drainDelayMs: this.#context?.timing.drainDelayMs ?? 1 });
   }
 
   url(): string | undefined {
@@ -139,7 +140,6 @@ export class HttpServerPortImpl implements HttpServerPort {
 
   async #close(deadline: AbortSignal): Promise<void> {
     const started = Date.now();
-    this.beginClose();
     const onDeadline = (): void => this.#destroyAll();
     if (deadline.aborted) onDeadline();
     else deadline.addEventListener('abort', onDeadline, { once: true });
@@ -147,7 +147,11 @@ export class HttpServerPortImpl implements HttpServerPort {
       // One turn of the event loop accepts the connections the kernel has already completed;
       // closing the listener before that would reset them instead of serving them.
       await new Promise((resolve) => setImmediate(resolve));
-      await this.#closeServer();
+      // The listener first, then `Connection: close`: a client told to close before the
+      // listener is closed reconnects to it, and may land in its accept queue as it closes.
+      const closed = this.#closeServer();
+      this.beginClose();
+      await closed;
     } finally {
       deadline.removeEventListener('abort', onDeadline);
     }
@@ -157,12 +161,18 @@ export class HttpServerPortImpl implements HttpServerPort {
     );
   }
 
-  /** Stops accepting; resolves once every connection is gone. */
+  /**
+   * Stops accepting; resolves once every connection is gone. The listener only: `http.Server`'s
+   * own `close()` also destroys the connections it thinks idle, among them one whose next
+   * request is already in the kernel's buffer (a reset); {@link Traffic} closes them instead.
+   */
   #closeServer(): Promise<void> {
     // A server that already emitted `close` (closed by the framework) would never call back.
     if (this.#serverClosed) return Promise.resolve();
     // ERR_SERVER_NOT_RUNNING (never listened) is fine: there is nothing to close.
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) =>
+      NetServer.prototype.close.call(this.server, () => resolve()),
+    );
     this.#log?.info({ server: this.name }, 'server stopped accepting');
     return closed;
   }

@@ -25,6 +25,12 @@ export interface TrafficOptions {
   readonly newConnectionGraceMs: number;
 }
 
+/** What {@link Traffic.startDraining} needs to know of the drain. */
+export interface DrainTiming {
+  /** The worker's drain delay: 0 means the server closes right after the drain starts. */
+  readonly drainDelayMs: number;
+}
+
 /**
  * The requests and connections of one attached server: counts each request as in-flight work,
  * answers `Connection: close` once draining, and closes each connection as soon as it has
@@ -59,19 +65,30 @@ export class Traffic {
     this.#watchUpgrades(server);
   }
 
-  /** The drain started: from now on responses say `Connection: close` (unless kept alive). */
-  startDraining(): void {
+  /**
+   * The drain started: from now on responses say `Connection: close` (unless kept alive), so
+   * that clients reconnect elsewhere during the drain delay. Without a drain delay the server
+   * closes next: a `Connection: close` now would only make a load balancer open new connections
+   * to a listener about to close (one caught in its accept queue is reset), so responses keep
+   * the connection alive until the listener has closed.
+   */
+  startDraining(timing: DrainTiming = { drainDelayMs: 1 }): void {
     if (this.#draining) return;
+    if (timing.drainDelayMs === 0) return;
     this.#draining = true;
     if (!this.#options.keepAliveWhileDraining) this.connections.closeAfterResponses();
   }
 
-  /** The server is closing: every response says `Connection: close`, silent connections go. */
+  /**
+   * The server is closing (its listener is closed): every response says `Connection: close`,
+   * and each connection closes once it has nothing to do, without a reset (see
+   * {@link Connections.closeWhenQuiet}).
+   */
   startClosing(): void {
     this.#draining = true;
     this.#closing = true;
     this.connections.closeAfterResponses();
-    this.connections.closeSilent(this.#options.newConnectionGraceMs);
+    this.connections.closeAllWhenQuiet(this.#options.newConnectionGraceMs);
   }
 
   // The hot path: one call per request, so no closure, no string building, no WeakMap.
@@ -106,16 +123,20 @@ export class Traffic {
     const connection = this.connections.get(req.socket);
     if (connection === undefined) return;
     connection.active--;
+    connection.lastActiveAt = Date.now();
     if (connection.response === res) connection.response = undefined;
+    // A response that said `Connection: close` is followed by Node's own close; one whose
+    // headers went out before the close began said keep-alive: the peer may reuse the
+    // connection, so it is closed like an idle one, not under a request on its way.
     if (this.#closing && connection.active === 0 && !connection.upgraded) {
-      connection.socket.destroySoon();
+      this.connections.closeWhenQuiet(connection, this.#options.newConnectionGraceMs);
     }
   }
 
   #onConnection(socket: Socket): Connection {
     const connection = this.connections.add(socket);
     if (this.#closing) {
-      this.connections.closeIfSilent(connection, this.#options.newConnectionGraceMs);
+      this.connections.closeWhenQuiet(connection, this.#options.newConnectionGraceMs);
     }
     return connection;
   }

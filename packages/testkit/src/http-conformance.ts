@@ -4,6 +4,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type HttpOutcome, httpRequest, tryHttpRequest } from './http-client.js';
 import { startLoad } from './http-load.js';
 import { expectBuilt, type HttpService, startHttpService } from './http-service.js';
+import { bareCloseFixture, describeRoll, lbSetups, rollBehindLb } from './lb-roll.js';
 import { type Nginx, startNginx } from './nginx.js';
 import { getStablePort } from './stable-port.js';
 import { waitFor } from './wait.js';
@@ -247,5 +248,47 @@ export function describeHttpConformance(target: HttpConformanceTarget): void {
       expect(report.total).toBeGreaterThan(300);
       expect(Object.keys(report.headerValues).sort()).toEqual(['a1', 'a2', 'b1', 'b2']);
     });
+  });
+}
+
+/**
+ * The load-balancer stage (issue 11): for each set-up of {@link lbSetups} (nginx with
+ * `keepalive 16`, HAProxy `http-reuse always` without and with `option httpchk GET /readyz`),
+ * two instances of the target under GET + POST load through the balancer, both rolled with
+ * SIGTERM (each restarted on its port). Behind the checking balancer, with its drain delay: no
+ * 5xx and no reset. Behind the others, where a connection can still complete its handshake as
+ * the listener closes: at most `maxFailed` failed requests (1 behind HAProxy, 3 behind nginx). The bare `server.close()` baseline is rolled
+ * the same way in the same test, for the printed comparison. Heavy: the `lb` test project runs
+ * it, once per CI run.
+ */
+export function describeHttpLbConformance(target: HttpConformanceTarget): void {
+  describe(`${target.name}: rolling update behind a load balancer`, () => {
+    beforeAll(() => expectBuilt(target.built));
+
+    for (const setup of lbSetups) {
+      const what = setup.checks
+        ? 'loses nothing (no 5xx, no reset) with its drain delay'
+        : `loses at most ${setup.maxFailed} request${setup.maxFailed === 1 ? '' : 's'}, the bare server.close() baseline beside it`;
+      it(`behind ${setup.name}: ${what}`, async () => {
+        const prefix = target.name.replace(/[^a-z]/gi, '');
+        const result = await rollBehindLb({ fixture: target.fixture, setup, prefix });
+        const baseline = setup.checks
+          ? undefined
+          : await rollBehindLb({ fixture: bareCloseFixture, setup, prefix: 'bare-close' });
+        console.log(
+          `[lb] ${describeRoll(result)}${baseline ? `\n[lb] ${describeRoll(baseline)}` : ''}`,
+        );
+        const { load } = result;
+        const detail = `${describeRoll(result)}\n${load.samples.join('\n')}\n${result.lbLog.slice(0, 4000)}`;
+        expect(result.exitCodes).toEqual([0, 0]);
+        expect(load.posts, 'POST requests sent').toBeGreaterThan(200);
+        expect(
+          Object.keys(load.headerValues).sort(),
+          'every instance, old and new, served',
+        ).toEqual(['a1', 'a2', 'b1', 'b2'].map((i) => `${prefix}-${i}`));
+        expect(load.failed, detail).toBeLessThanOrEqual(setup.maxFailed);
+        expect(load.failed, detail).toBe(load.status5xx + load.resets);
+      });
+    }
   });
 }

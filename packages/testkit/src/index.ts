@@ -8,6 +8,7 @@ export {
   type SpawnOptions,
   spawnNode,
 } from './child.js';
+export { findHaproxy, type Haproxy, type HaproxyOptions, startHaproxy } from './haproxy.js';
 export {
   type HttpOutcome,
   type HttpRequestOptions,
@@ -15,9 +16,23 @@ export {
   httpRequest,
   tryHttpRequest,
 } from './http-client.js';
-export { describeHttpConformance, type HttpConformanceTarget } from './http-conformance.js';
+export {
+  describeHttpConformance,
+  describeHttpLbConformance,
+  type HttpConformanceTarget,
+} from './http-conformance.js';
 export { type Load, type LoadOptions, type LoadReport, startLoad } from './http-load.js';
 export { expectBuilt, type HttpService, startHttpService } from './http-service.js';
+export { type LbLoad, type LbLoadOptions, type LbLoadReport, startLbLoad } from './lb-load.js';
+export {
+  bareCloseFixture,
+  describeRoll,
+  type LbRollOptions,
+  type LbRollResult,
+  type LbSetup,
+  lbSetups,
+  rollBehindLb,
+} from './lb-roll.js';
 export { type CapturingLogger, captureLogger, type LogEntry, silentLogger } from './logger.js';
 export {
   type NatsCluster,

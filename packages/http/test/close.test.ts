@@ -1,0 +1,143 @@
+import { Agent, createServer } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { httpRequest } from '@handover/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LINGER_MS, QUIET_MS } from '../src/connections.js';
+import { attachServer, type HttpServerPort } from '../src/index.js';
+import { cleanup, listenOn, testWorker } from './helpers.js';
+
+afterEach(cleanup);
+
+/** A raw keep-alive client: what it received, the errors it saw, when it closed. */
+function rawClient(port: number, allowHalfOpen = false) {
+  const socket: Socket = connect({ port, host: '127.0.0.1', allowHalfOpen });
+  const seen = { text: '', errors: [] as string[], ended: false };
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => {
+    seen.text += chunk;
+  });
+  socket.on('error', (error: NodeJS.ErrnoException) => seen.errors.push(error.code ?? 'error'));
+  const ended = new Promise<void>((resolve) =>
+    socket.once('end', () => {
+      seen.ended = true;
+      resolve();
+    }),
+  );
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  const responses = (): string[] => seen.text.split(/(?=HTTP\/1\.1 )/).filter(Boolean);
+  /** Resolves in the poll phase, right after the socket's data callback. */
+  const nextData = (): Promise<void> => new Promise((resolve) => socket.once('data', resolve));
+  return { socket, seen, ended, closed, responses, nextData };
+}
+
+const get = 'GET / HTTP/1.1\r\nHost: x\r\n\r\n';
+
+/** Blocks this process: bytes sent meanwhile wait in the kernel's buffer, unread. */
+function spin(ms: number): void {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {}
+}
+
+/** Closes the server as the worker does after the drain delay (a deadline that never fires). */
+function stopIntake(port: HttpServerPort): Promise<void> {
+  const stop = port.stopIntake?.bind(port);
+  if (stop === undefined) throw new Error('an attached server has stopIntake');
+  return stop(new AbortController().signal);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('closing a server without resets', () => {
+  it('answers a request already in the kernel buffer of an idle connection when the server closes', async () => {
+    const { worker } = testWorker();
+    const server = createServer((_req, res) => res.end('ok'));
+    const port = attachServer(worker, server);
+    const client = rawClient(await listenOn(server));
+    await worker.start();
+    const first = client.nextData();
+    client.socket.write(get);
+    await first;
+    // The connection is idle as far as Node can tell; its next request reaches the kernel
+    // before the server looks again, and the close begins in between.
+    const closing = stopIntake(port);
+    client.socket.write(get);
+    spin(20);
+    await closing;
+    await client.closed;
+    expect(client.seen.errors).toEqual([]);
+    const responses = client.responses();
+    expect(responses.length, client.seen.text).toBe(2);
+    expect(responses[1]).toMatch(/^HTTP\/1.1 200 OK[\s\S]*connection: close[\s\S]*ok$/i);
+  });
+
+  it('closes an idle connection with a FIN and reads until the peer closes: a late byte is no reset', async () => {
+    const { worker } = testWorker();
+    const server = createServer((_req, res) => res.end('ok'));
+    const port = attachServer(worker, server);
+    const client = rawClient(await listenOn(server), true);
+    await worker.start();
+    const first = client.nextData();
+    client.socket.write(get);
+    await first;
+    // Idle long enough to be closed at once (the least likely to be picked by a balancer).
+    await sleep(QUIET_MS + 50);
+    const closing = stopIntake(port);
+    await client.ended;
+    // A request that crossed the server's FIN: its bytes arrive at a closing socket.
+    client.socket.write('GET / HTTP/1.1\r\n');
+    await sleep(50);
+    const written = new Promise<string>((resolve) =>
+      client.socket.write('Host: x\r\n', (error) =>
+        resolve((error as NodeJS.ErrnoException | undefined)?.code ?? 'ok'),
+      ),
+    );
+    expect(await written).toBe('ok');
+    client.socket.end();
+    await client.closed;
+    await closing;
+    expect(client.seen.errors).toEqual([]);
+    expect(client.responses().length).toBe(1);
+  });
+
+  it('destroys a connection whose peer never answers the FIN after the linger', async () => {
+    const { worker, logger } = testWorker();
+    const server = createServer((_req, res) => res.end('ok'));
+    const port = attachServer(worker, server);
+    const client = rawClient(await listenOn(server), true);
+    await worker.start();
+    const first = client.nextData();
+    client.socket.write(get);
+    await first;
+    await sleep(QUIET_MS + 50);
+    const started = Date.now();
+    // Resolves once the server has no connection left.
+    await stopIntake(port);
+    const closedMs = Date.now() - started;
+    expect(client.seen.ended, 'the server sent its FIN first').toBe(true);
+    client.socket.destroy();
+    // The linger is bounded: well before any drain deadline.
+    expect(closedMs, `closed after ${closedMs} ms`).toBeGreaterThanOrEqual(LINGER_MS - 50);
+    expect(closedMs, `closed after ${closedMs} ms`).toBeLessThan(LINGER_MS + 1000);
+    const report = logger.entries.find((e) => e.message === 'server closed');
+    expect(report?.fields).toMatchObject({ destroyedConnections: 0 });
+  });
+
+  it('says Connection: close from the drain only when a drain delay comes before the close', async () => {
+    for (const drainDelayMs of [0, 500]) {
+      const { worker } = testWorker({ drainDelayMs });
+      const server = createServer((_req, res) => res.end('ok'));
+      const port = attachServer(worker, server);
+      const tcpPort = await listenOn(server);
+      await worker.start();
+      // The drain's first step, on its own: without a delay the listener closes next, and a
+      // Connection: close now would only send the client back to a listener about to close.
+      port.draining?.({ reason: 'test', failed: false });
+      const agent = new Agent({ keepAlive: true });
+      const during = await httpRequest({ port: tcpPort, agent });
+      agent.destroy();
+      expect(during.headers.connection, `drainDelayMs ${drainDelayMs}`).toBe(
+        drainDelayMs === 0 ? 'keep-alive' : 'close',
+      );
+    }
+  });
+});
