@@ -1,12 +1,26 @@
-// A minimal Express or Fastify server for the throughput benchmark, with or without the
+// A minimal Express or Fastify server for the throughput benchmarks, with or without the
 // Handover adapter. FRAMEWORK=express|fastify, ADAPTER=1 to attach it (Express: MIDDLEWARE=0
-// attaches the server only, as with probes on their own port). Prints `listening <port>`.
+// attaches the server only, as with probes on their own port; Fastify: PROBES=0 registers the
+// plugin without its probe routes). HANDOVER_ROOT=<another checkout, built> loads core and the
+// Fastify plugin of that build instead (Fastify only), to compare two builds in the same run. Prints
+// `listening <port>`; answers `cpu <microseconds>` (its CPU time so far) to `cpu` on stdin.
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
-import { createWorker, type Logger } from '@handover/core';
+import { pathToFileURL } from 'node:url';
+import type * as Core from '@handover/core';
+import type { Logger } from '@handover/core';
 import { attachServer, handoverMiddleware } from '@handover/express';
-import { handoverFastify } from '@handover/fastify';
+import type * as HandoverFastify from '@handover/fastify';
 import Fastify from 'fastify';
+
+const root = process.env.HANDOVER_ROOT;
+const load = <T>(name: string): Promise<T> =>
+  import(
+    root === undefined
+      ? `@handover/${name}`
+      : pathToFileURL(`${root}/packages/${name}/dist/index.js`).href
+  ) as Promise<T>;
+const { createWorker } = await load<typeof Core>('core');
 
 // The bench package has no @types/express (and adds no dependency): a minimal local type.
 interface ExpressApp {
@@ -45,7 +59,10 @@ async function listenExpress(): Promise<Server> {
 
 async function listenFastify(): Promise<Server> {
   const app = Fastify({ logger: false });
-  if (worker) await app.register(handoverFastify, { worker });
+  if (worker) {
+    const { handoverFastify } = await load<typeof HandoverFastify>('fastify');
+    await app.register(handoverFastify, { worker, probes: process.env.PROBES !== '0' });
+  }
   app.get('/', async () => 'ok');
   await app.listen({ port: 0, host: '127.0.0.1' });
   return app.server;
@@ -55,6 +72,12 @@ const server = process.env.FRAMEWORK === 'fastify' ? await listenFastify() : awa
 await worker?.start();
 const address = server.address();
 process.stdout.write(`listening ${typeof address === 'object' && address ? address.port : 0}\n`);
+process.stdin.setEncoding('utf8').on('data', (chunk: string) => {
+  for (const _ of chunk.matchAll(/cpu\n/g)) {
+    const { user, system } = process.cpuUsage();
+    process.stdout.write(`cpu ${user + system}\n`);
+  }
+});
 // The worker handles its own signals; the plain server exits on them (a profile gets written).
 if (!worker)
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => process.exit(0));

@@ -13,6 +13,7 @@ const all = [
   'js-roll',
   'watch-latency',
   'http-throughput',
+  'fastify-cost',
 ];
 const scripts = (process.argv.slice(2).length > 0 ? process.argv.slice(2) : all).map((name) =>
   fileURLToPath(new URL(`./${name}.ts`, import.meta.url)),
