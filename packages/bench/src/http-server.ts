@@ -1,7 +1,8 @@
 // A minimal Express or Fastify server for the throughput benchmarks, with or without the
 // Handover adapter. FRAMEWORK=express|fastify, ADAPTER=1 to attach it (Express: MIDDLEWARE=0
 // attaches the server only, as with probes on their own port; Fastify: PROBES=0 registers the
-// plugin without its probe routes). HANDOVER_ROOT=<another checkout, built> loads core and the
+// plugin without its probe routes; ADAPTER=attach attaches `fastify.server` with
+// attachServer and registers no plugin). HANDOVER_ROOT=<another checkout, built> loads core and the
 // Fastify plugin of that build instead (Fastify only), to compare two builds in the same run. Prints
 // `listening <port>`; answers `cpu <microseconds>` (its CPU time so far) to `cpu` on stdin.
 import type { Server } from 'node:http';
@@ -11,9 +12,10 @@ import type * as Core from '@handover/core';
 import type { Logger } from '@handover/core';
 import { attachServer, handoverMiddleware } from '@handover/express';
 import type * as HandoverFastify from '@handover/fastify';
+import type * as Http from '@handover/http';
 import Fastify from 'fastify';
 
-const root = process.env.HANDOVER_ROOT;
+const root = process.env.HANDOVER_ROOT || undefined;
 const load = <T>(name: string): Promise<T> =>
   import(
     root === undefined
@@ -21,6 +23,7 @@ const load = <T>(name: string): Promise<T> =>
       : pathToFileURL(`${root}/packages/${name}/dist/index.js`).href
   ) as Promise<T>;
 const { createWorker } = await load<typeof Core>('core');
+const { attachServer: attachHttp } = await load<typeof Http>('http');
 
 // The bench package has no @types/express (and adds no dependency): a minimal local type.
 interface ExpressApp {
@@ -37,7 +40,7 @@ const silent: Logger = {
   error() {},
   child: () => silent,
 };
-const adapter = process.env.ADAPTER === '1';
+const adapter = process.env.ADAPTER === '1' || process.env.ADAPTER === 'attach';
 const worker = adapter
   ? createWorker({
       service: 'bench',
@@ -59,7 +62,9 @@ async function listenExpress(): Promise<Server> {
 
 async function listenFastify(): Promise<Server> {
   const app = Fastify({ logger: false });
-  if (worker) {
+  if (worker && process.env.ADAPTER === 'attach') {
+    attachHttp(worker, app.server);
+  } else if (worker) {
     const { handoverFastify } = await load<typeof HandoverFastify>('fastify');
     await app.register(handoverFastify, { worker, probes: process.env.PROBES !== '0' });
   }
