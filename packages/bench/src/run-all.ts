@@ -14,6 +14,7 @@ const all = [
   'watch-latency',
   'http-throughput',
   'lb-rolls',
+  'fastify-cost',
 ];
 const scripts = (process.argv.slice(2).length > 0 ? process.argv.slice(2) : all).map((name) =>
   fileURLToPath(new URL(`./${name}.ts`, import.meta.url)),

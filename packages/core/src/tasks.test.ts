@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HandoverError, TaskAbortedError } from './errors.js';
-import { TaskTracker } from './tasks.js';
+import { type TaskHandle, TaskTracker } from './tasks.js';
 
 function deferred<T = void>() {
   let resolve!: (value: T) => void;
@@ -150,6 +150,52 @@ describe('TaskTracker', () => {
     now = 1750;
     expect(tracker.list()).toEqual([{ name: 'http', key: 'r1', status: 'running', ageMs: 750 }]);
     handle.done();
+  });
+
+  it('keeps the work in flight in start order as pieces finish in any order', () => {
+    const tracker = new TaskTracker(1, () => 0);
+    const handles = ['a', 'b', 'c', 'd', 'e'].map((key) => tracker.track({ name: 'http', key }));
+    const keys = () => tracker.list().map((t) => t.key);
+    const [a, b, c, d, e] = handles as [TaskHandle, TaskHandle, TaskHandle, TaskHandle, TaskHandle];
+    c.done(); // the middle
+    expect(keys()).toEqual(['a', 'b', 'd', 'e']);
+    a.done(); // the first
+    e.done(); // the last
+    expect(keys()).toEqual(['b', 'd']);
+    const { done } = tracker.track({ name: 'http', key: 'f' });
+    done(); // detached from its handle
+    done();
+    d.done();
+    expect(keys()).toEqual(['b']);
+    expect(tracker.size).toBe(1);
+    b.done();
+    expect(keys()).toEqual([]);
+    expect(tracker.size).toBe(0);
+    tracker.track({ name: 'http', key: 'g' });
+    expect(keys()).toEqual(['g']);
+  });
+
+  it('shows a handle in a log line as its name and key only', () => {
+    const tracker = new TaskTracker(1, () => 0);
+    tracker.track({ name: 'http:GET', key: '/a' });
+    const handle = tracker.track({ name: 'http:GET', key: '/b' });
+    tracker.track({ name: 'http:GET', key: '/c' });
+    expect(JSON.parse(JSON.stringify({ handle }))).toEqual({
+      handle: { name: 'http:GET', key: '/b' },
+    });
+  });
+
+  it('stamps the start of work with the stamp clock and ages it with the clock', () => {
+    let now = 1000;
+    const tracker = new TaskTracker(
+      1,
+      () => now,
+      undefined,
+      () => 400,
+    );
+    tracker.track({ name: 'http', key: 'r1' });
+    now = 1750;
+    expect(tracker.list()).toEqual([{ name: 'http', key: 'r1', status: 'running', ageMs: 1350 }]);
   });
 
   it('refuses new work with HANDOVER_E_NOT_ACCEPTING once closed', async () => {

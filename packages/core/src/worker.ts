@@ -1,5 +1,5 @@
 import { AttachedPorts } from './attached.js';
-import { type Clock, systemClock } from './clock.js';
+import { type Clock, systemClock, turnClock } from './clock.js';
 import { resolveSettings, resolveTiming, type Timing, type WorkerSettings } from './config.js';
 import { createPortContext } from './context.js';
 import { TypedEmitter } from './emitter.js';
@@ -106,7 +106,14 @@ class HandoverWorker implements Worker {
         this.#readiness.check(`state:${change.to}`);
       },
     );
-    this.#tasks = new TaskTracker(this.concurrency, () => this.#clock.now(), this.#stats);
+    // Work starts are stamped by the system clock once per turn (one reading for ~20 requests
+    // at saturation); an injected clock is read every time, as tests move it between calls.
+    this.#tasks = new TaskTracker(
+      this.concurrency,
+      () => this.#clock.now(),
+      this.#stats,
+      this.#clock === systemClock ? turnClock() : undefined,
+    );
     this.#heartbeat = new Heartbeat(this.#clock, this.#ports.all, this.logger);
     this.#stop = new StopControl({
       clock: this.#clock,
