@@ -16,7 +16,11 @@ export interface Connection {
    * the latest is the one whose `Connection: close` ends the connection.
    */
   response: ServerResponse | undefined;
-  /** When the connection last finished a response (or was accepted), in ms. */
+  /**
+   * When the connection last finished a response (or was accepted), in epoch ms: kept only
+   * from the start of the drain on (a clock read per request costs more than the rest of the
+   * bookkeeping); the start of the drain stands for earlier activity. 0 before.
+   */
   lastActiveAt: number;
   /** The server sent its FIN on this connection (it closes once the peer answers with its own). */
   finSent: boolean;
@@ -64,7 +68,7 @@ export class Connections {
       served: 0,
       upgraded: false,
       response: undefined,
-      lastActiveAt: Date.now(),
+      lastActiveAt: 0,
       finSent: false,
     };
     this.#bySocket.set(socket, connection);
@@ -145,6 +149,11 @@ export class Connections {
     // A fresh connection's grace starts now (the server is closing), not when it was accepted.
     if (connection.served === 0) connection.lastActiveAt = Date.now();
     check();
+  }
+
+  /** Counts every connection as active at `now` (the drain starts keeping the time). */
+  stampAll(now: number): void {
+    for (const c of this.#bySocket.values()) c.lastActiveAt = now;
   }
 
   /** Applies {@link closeWhenQuiet} to every HTTP connection. */

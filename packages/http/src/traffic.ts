@@ -42,6 +42,8 @@ export class Traffic {
   #context: Pick<PortContext, 'track'> | undefined;
   #draining = false;
   #closing = false;
+  /** Whether `lastActiveAt` is kept (from the start of the drain on). */
+  #stamping = false;
 
   constructor(closing: AbortSignal, options: TrafficOptions) {
     this.connections = new Connections(closing);
@@ -73,6 +75,7 @@ export class Traffic {
    * the connection alive until the listener has closed.
    */
   startDraining(timing: DrainTiming = { drainDelayMs: 1 }): void {
+    this.#startStamping();
     if (this.#draining) return;
     if (timing.drainDelayMs === 0) return;
     this.#draining = true;
@@ -85,10 +88,18 @@ export class Traffic {
    * {@link Connections.closeWhenQuiet}).
    */
   startClosing(): void {
+    this.#startStamping();
     this.#draining = true;
     this.#closing = true;
     this.connections.closeAfterResponses();
     this.connections.closeAllWhenQuiet(this.#options.newConnectionGraceMs);
+  }
+
+  /** From now on each connection's last activity is timed; until now, now stands for it. */
+  #startStamping(): void {
+    if (this.#stamping) return;
+    this.#stamping = true;
+    this.connections.stampAll(Date.now());
   }
 
   // The hot path: one call per request, so no closure, no string building, no WeakMap.
@@ -123,7 +134,7 @@ export class Traffic {
     const connection = this.connections.get(req.socket);
     if (connection === undefined) return;
     connection.active--;
-    connection.lastActiveAt = Date.now();
+    if (this.#stamping) connection.lastActiveAt = Date.now();
     if (connection.response === res) connection.response = undefined;
     // A response that said `Connection: close` is followed by Node's own close; one whose
     // headers went out before the close began said keep-alive: the peer may reuse the
@@ -135,6 +146,7 @@ export class Traffic {
 
   #onConnection(socket: Socket): Connection {
     const connection = this.connections.add(socket);
+    if (this.#stamping) connection.lastActiveAt = Date.now();
     if (this.#closing) {
       this.connections.closeWhenQuiet(connection, this.#options.newConnectionGraceMs);
     }
