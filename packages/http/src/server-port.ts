@@ -1,7 +1,13 @@
 import type { Server } from 'node:http';
 import { Server as NetServer } from 'node:net';
 import { Server as TlsServer } from 'node:tls';
-import type { DrainNotice, Logger, Port, PortContext } from '@handover/core';
+import {
+  type DrainNotice,
+  HandoverError,
+  type Logger,
+  type Port,
+  type PortContext,
+} from '@handover/core';
 import { HandoverHttpError } from './errors.js';
 import type { ResolvedServerOptions } from './server-options.js';
 import { Traffic } from './traffic.js';
@@ -113,7 +119,13 @@ export class HttpServerPortImpl implements HttpServerPort {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`onClosing did not finish within hookTimeoutMs (${timeoutMs} ms)`)),
+        () =>
+          reject(
+            new HandoverError(
+              'HANDOVER_E_HOOK_TIMEOUT',
+              `onClosing did not finish within hookTimeoutMs (${timeoutMs} ms)`,
+            ),
+          ),
         timeoutMs,
       );
       timer.unref();

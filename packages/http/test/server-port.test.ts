@@ -141,6 +141,21 @@ describe('attachServer', () => {
     }
   });
 
+  it('logs an onClosing that hangs past hookTimeoutMs as HANDOVER_E_HOOK_TIMEOUT, and exits the drain', async () => {
+    const { worker, logger } = testWorker({ hookTimeoutMs: 200 });
+    const server = createServer((_req, res) => res.end());
+    attachServer(worker, server, { onClosing: () => new Promise(() => {}) });
+    await listenOn(server);
+    await worker.start();
+    await worker.drain();
+    const failed = await waitFor(
+      () => logger.entries.find((e) => e.message === 'server hook failed'),
+      { what: 'the hook failure logged', timeoutMs: 5000 },
+    );
+    expect(failed.fields).toMatchObject({ hook: 'onClosing' });
+    expect(isHandoverError(failed.fields?.err, 'HANDOVER_E_HOOK_TIMEOUT')).toBe(true);
+  });
+
   it('serves a request sent on a silent new connection during the grace, and closes one that stays silent', async () => {
     const { worker } = testWorker({ drainDelayMs: 100 });
     const server = createServer((_req, res) => res.end('ok'));
