@@ -1,11 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBinary } from './binaries.js';
+import { whenListening } from './lb-process.js';
 import { getFreePort } from './ports.js';
-import { waitFor } from './wait.js';
 
 /** Finds a `haproxy` binary: `HAPROXY_BIN`, then `PATH`, then Debian's `/usr/sbin`. */
 export function findHaproxy(env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -70,17 +69,6 @@ ${check ? `  option httpchk GET /readyz\n  default-server inter ${inter}ms fall 
 `;
 }
 
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 /** Starts HAProxy in front of `upstreams` (round robin, `http-reuse always`). */
 export async function startHaproxy(options: HaproxyOptions): Promise<Haproxy> {
   const bin = findHaproxy();
@@ -101,29 +89,11 @@ export async function startHaproxy(options: HaproxyOptions): Promise<Haproxy> {
   };
   child.stdout?.setEncoding('utf8').on('data', collect);
   child.stderr?.setEncoding('utf8').on('data', collect);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  try {
-    await Promise.race([
-      waitFor(() => accepts(port), { what: `haproxy on port ${port}`, timeoutMs: 10_000 }),
-      exited.then(() => {
-        throw new Error(`haproxy exited with ${child.exitCode}:\n${output}`);
-      }),
-    ]);
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw error;
-  }
-  return {
+  return whenListening(child, {
+    name: 'haproxy',
     port,
     dir,
     log: () => output,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-        child.kill('SIGKILL');
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+    stopSignal: 'SIGTERM',
+  });
 }

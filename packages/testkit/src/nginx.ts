@@ -1,11 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBinary } from './binaries.js';
+import { whenListening } from './lb-process.js';
 import { getFreePort } from './ports.js';
-import { waitFor } from './wait.js';
 
 /** Finds an `nginx` binary: `NGINX_BIN`, then `PATH`, then Debian's `/usr/sbin`. */
 export function findNginx(env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -67,17 +66,6 @@ ${keepalive > 0 ? `    keepalive ${keepalive};` : ''}
 `;
 }
 
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 /** Starts nginx in front of `upstreams` with `proxy_next_upstream error`. */
 export async function startNginx(options: NginxOptions): Promise<Nginx> {
   const bin = findNginx();
@@ -98,29 +86,5 @@ export async function startNginx(options: NginxOptions): Promise<Nginx> {
     output += chunk;
   });
   const log = (): string => output + (existsSync(errorLog) ? readFileSync(errorLog, 'utf8') : '');
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  try {
-    await Promise.race([
-      waitFor(() => accepts(port), { what: `nginx on port ${port}`, timeoutMs: 10_000 }),
-      exited.then(() => {
-        throw new Error(`nginx exited with ${child.exitCode}:\n${log()}`);
-      }),
-    ]);
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw error;
-  }
-  return {
-    port,
-    dir,
-    log,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGQUIT');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-        child.kill('SIGKILL');
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return whenListening(child, { name: 'nginx', port, dir, log, stopSignal: 'SIGQUIT' });
 }
