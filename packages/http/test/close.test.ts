@@ -59,15 +59,43 @@ describe('closing a server without resets', () => {
     await first;
     // The connection is idle as far as Node can tell; its next request reaches the kernel
     // before the server looks again, and the close begins in between.
-    const closing = stopIntake(port);
+    port.beginClose();
     client.socket.write(get);
     spin(20);
-    await closing;
+    await stopIntake(port);
     await client.closed;
     expect(client.seen.errors).toEqual([]);
     const responses = client.responses();
     expect(responses.length, client.seen.text).toBe(2);
     expect(responses[1]).toMatch(/^HTTP\/1.1 200 OK[\s\S]*connection: close[\s\S]*ok$/i);
+  });
+
+  it('serves a connection that reached the accept queue while the close began in a poll-phase callback', async () => {
+    const { worker } = testWorker();
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(201).end('created'));
+    });
+    const port = attachServer(worker, server);
+    const listening = await listenOn(server);
+    const client = rawClient(listening);
+    await worker.start();
+    const first = client.nextData();
+    client.socket.write(get);
+    await first;
+    // Here, as in a SIGTERM handler, we run in the poll phase. A balancer's new connection
+    // completes its handshake in the kernel before the listener closes (the connect runs on
+    // the next tick); its POST follows. Closing at this turn's check phase would reset it.
+    const late = rawClient(listening);
+    late.socket.write('POST /orders HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}');
+    const closing = stopIntake(port);
+    await closing;
+    await late.closed;
+    expect(late.seen.errors).toEqual([]);
+    expect(late.responses()).toHaveLength(1);
+    expect(late.responses()[0]).toMatch(
+      /^HTTP\/1.1 201 Created\r\nconnection: close\r\n[\s\S]*created/i,
+    );
   });
 
   it('closes an idle connection with a FIN and reads until the peer closes: a late byte is no reset', async () => {
