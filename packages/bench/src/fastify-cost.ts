@@ -8,7 +8,11 @@
 // both.
 //
 // ROUNDS (9), BURSTS per variant and round (5), BURST_S (1), WARMUP_S (2), CONNECTIONS (32),
-// PIN=0 to not pin. BEFORE=<another checkout of the repository, built>: its plugin runs in
+// PIN=0 to not pin. SERVER_NODE_FLAGS="--max-semi-space-size=16 --min-semi-space-size=16"
+// takes V8's young-generation sizing out of the comparison: without it a server process
+// settles at random into a fast or a slow GC regime (15-30% apart), and the plugin's process
+// landed in the fast one more often (docs/benchmarks.md). EXTRA=bare-fp,bare-none add bare
+// Fastify with the empty plugin registered unencapsulated, or none: controls of the noise. BEFORE=<another checkout of the repository, built>: its plugin runs in
 // the same rounds too, to compare two builds on the same machine minute.
 import { load, pinned, type ServerProcess, startServer } from './http-load.js';
 import { fmt, median, quantile } from './stats.js';
@@ -29,7 +33,7 @@ const variants: Variant[] = [
   bare,
   { label: 'handoverFastify', env: { FRAMEWORK: 'fastify', ADAPTER: '1' } },
 ];
-// Diagnostics, to find where the cost is: EXTRA=noprobes,attach.
+// Diagnostics, to find where the cost is: EXTRA=noprobes,attach (and the controls bare-fp,bare-none).
 const extra = new Set((process.env.EXTRA ?? '').split(',').filter(Boolean));
 if (extra.has('noprobes')) {
   variants.push({
@@ -41,6 +45,18 @@ if (extra.has('attach')) {
   variants.push({
     label: 'attachServer(fastify.server) only',
     env: { FRAMEWORK: 'fastify', ADAPTER: 'attach' },
+  });
+}
+if (extra.has('bare-fp')) {
+  variants.push({
+    label: 'bare Fastify, empty plugin unencapsulated',
+    env: { FRAMEWORK: 'fastify', ADAPTER: '0', EMPTY_PLUGIN: 'fp' },
+  });
+}
+if (extra.has('bare-none')) {
+  variants.push({
+    label: 'bare Fastify, no plugin',
+    env: { FRAMEWORK: 'fastify', ADAPTER: '0', EMPTY_PLUGIN: 'none' },
   });
 }
 if (process.env.BEFORE) {

@@ -35,9 +35,17 @@ export interface ServerProcess {
 }
 
 /** Starts http-server.ts with `env` (FRAMEWORK, ADAPTER…) on the last CPU. */
+/**
+ * Node options of every server process: `SERVER_NODE_FLAGS` (space-separated), e.g.
+ * `--max-semi-space-size=16 --min-semi-space-size=16` to take V8's young-generation sizing out
+ * of a comparison (docs/benchmarks.md, "Fastify adapter cost").
+ */
+const serverNodeFlags = (process.env.SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+
 export function startServer(env: Record<string, string>): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
     const [command, args] = on(availableParallelism() - 1, process.execPath, [
+      ...serverNodeFlags,
       '--import',
       'tsx',
       script,

@@ -65,7 +65,13 @@ async function listenFastify(): Promise<Server> {
   // Without the plugin, an empty plugin is registered the way the adapter is: a Fastify app
   // that awaited no `register()` before `listen()` measured 3-4% slower per request here,
   // which would credit the adapter with a speed-up it does not give.
-  if (!worker || process.env.ADAPTER === 'attach') await app.register(async () => {});
+  // EMPTY_PLUGIN=fp registers it the way fastify-plugin does (no encapsulation, like the
+  // adapter's); EMPTY_PLUGIN=none registers none.
+  const empty = async (): Promise<void> => {};
+  if (process.env.EMPTY_PLUGIN === 'fp')
+    (empty as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
+  if ((!worker || process.env.ADAPTER === 'attach') && process.env.EMPTY_PLUGIN !== 'none')
+    await app.register(empty);
   if (worker && process.env.ADAPTER === 'attach') {
     attachHttp(worker, app.server);
   } else if (worker) {
