@@ -157,8 +157,14 @@ export class HttpServerPortImpl implements HttpServerPort {
     else deadline.addEventListener('abort', onDeadline, { once: true });
     try {
       // Accept what the kernel has already completed before closing the listener, which
-      // would reset those connections with the request a balancer already sent on them.
-      await afterNextPoll();
+      // would reset those connections with the request a balancer already sent on them; and
+      // while connections keep arriving (a balancer that found this instance busy during its
+      // stop opens new ones, in a burst), poll again, until a turn accepts none.
+      for (let turn = 0; turn < ACCEPT_TURNS; turn++) {
+        const arrivals = this.#traffic.arrivals;
+        await afterNextPoll();
+        if (this.#traffic.arrivals === arrivals) break;
+      }
       // The listener first, then `Connection: close`: a client told to close before the
       // listener is closed reconnects to it, and may land in its accept queue as it closes.
       const closed = this.#closeServer();
@@ -213,6 +219,13 @@ export class HttpServerPortImpl implements HttpServerPort {
     this.#log?.error({ server: this.name, hook, err: error }, 'server hook failed');
   }
 }
+
+/**
+ * At most this many turns of the event loop, each accepting what arrived during the one before,
+ * between the start of the close and the listener's close (a few ms in all: a balancer that opens
+ * a connection per request would otherwise keep the listener open forever).
+ */
+const ACCEPT_TURNS = 8;
 
 /**
  * Resolves after the event loop's next poll phase, where the listener accepts the connections

@@ -44,6 +44,7 @@ export class Traffic {
   #closing = false;
   /** Whether `lastActiveAt` is kept (from the start of the drain on). */
   #stamping = false;
+  #arrivals = 0;
 
   constructor(closing: AbortSignal, options: TrafficOptions) {
     this.connections = new Connections(closing);
@@ -53,6 +54,9 @@ export class Traffic {
   /** Listens to `server`; its requests count as the worker's in-flight work. */
   install(server: Server, context: Pick<PortContext, 'track'>): void {
     this.#context = context;
+    server.on('connection', () => {
+      this.#arrivals++;
+    });
     if (server instanceof TlsServer) {
       server.on('connection', (socket: Socket) => this.connections.addHandshaking(socket));
       server.on('secureConnection', (socket: Socket) => {
@@ -65,6 +69,11 @@ export class Traffic {
     // First, so that a response written synchronously by the app already sees our headers.
     server.prependListener('request', this.#onRequest);
     this.#watchUpgrades(server);
+  }
+
+  /** Connections the listener has accepted so far (TLS ones before their handshake). */
+  get arrivals(): number {
+    return this.#arrivals;
   }
 
   /**
