@@ -1,8 +1,9 @@
 import type { PortContext } from '@handover/core';
 import { silentLogger } from '@handover/testkit';
 import type { KV } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { type NatsConnection, TimeoutError } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
+import { jetstreamSetup } from './jetstream-setup.js';
 import { serviceNames } from './names.js';
 import { Registry } from './registry.js';
 import { ReplicaPolicy } from './replicas.js';
@@ -95,5 +96,37 @@ describe('Registry', () => {
     await registry.remove();
     expect(deleted).toEqual([]);
     expect(store.has('w-1')).toBe(true);
+  });
+
+  it('retries the read of the bucket it just created while the answer times out (a fresh cluster)', async () => {
+    const { kv } = lossyBucket();
+    let reads = 0;
+    const slow = {
+      ...(kv as unknown as Record<string, unknown>),
+      status: async () => {
+        reads++;
+        if (reads === 1) throw new TimeoutError();
+        return { ttl: 3000, replicas: 1 };
+      },
+    } as unknown as KV;
+    const registry = registryOn(slow, 'OwnInstance00000000001');
+    const setup = jetstreamSetup(new ReplicaPolicy(undefined, silent), silent, {
+      deadline: Date.now() + 5000,
+    });
+    await registry.open(setup);
+    expect(reads).toBe(2);
+  });
+
+  it('fails with HANDOVER_E_NATS_REGISTRY when that read times out and nothing retries it', async () => {
+    const { kv } = lossyBucket();
+    const slow = {
+      ...(kv as unknown as Record<string, unknown>),
+      status: async () => {
+        throw new TimeoutError();
+      },
+    } as unknown as KV;
+    await expect(registryOn(slow, 'OwnInstance00000000001').open()).rejects.toMatchObject({
+      code: 'HANDOVER_E_NATS_REGISTRY',
+    });
   });
 });

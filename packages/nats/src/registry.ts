@@ -101,8 +101,13 @@ export class Registry {
         );
       });
     try {
-      this.#kv = await (setup ? setup.retry(`bucket ${names.bucket}`, create) : create());
-      const status = await this.#kv.status();
+      const kv = await (setup ? setup.retry(`bucket ${names.bucket}`, create) : create());
+      this.#kv = kv;
+      // A STREAM.INFO right after the creation meets the same race on a fresh cluster (no
+      // answer until the stream's group has a leader): retried like the creation.
+      const status = await (setup
+        ? setup.retry(`bucket ${names.bucket}`, () => kv.status())
+        : kv.status());
       replicas.check(asset, status.replicas);
       const problem = bucketTtlProblem(status.ttl, heartbeatMs, clustered);
       if (problem)

@@ -42,7 +42,9 @@ async function setUp(nc: NatsConnection, policy: ReplicaPolicy, deadline: number
       new Kvm(jsm.jetstream()).create('handover_orders', { history: 1, ttl: 30_000, replicas }),
     ),
   );
-  policy.check({ kind: 'bucket', name: 'handover_orders' }, (await kv.status()).replicas);
+  // Its STREAM.INFO meets the same race as the creation: retried too.
+  const bucket = await retry(() => kv.status());
+  policy.check({ kind: 'bucket', name: 'handover_orders' }, bucket.replicas);
   const stream = await retry(async () => {
     try {
       return await jsm.streams.info('orders_jobs');
@@ -67,7 +69,7 @@ async function setUp(nc: NatsConnection, policy: ReplicaPolicy, deadline: number
   });
   policy.check({ kind: 'stream', name: 'orders_jobs' }, stream.config.num_replicas);
   return {
-    bucketReplicas: (await kv.status()).replicas,
+    bucketReplicas: bucket.replicas,
     streamReplicas: stream.config.num_replicas,
     retries,
   };
