@@ -95,7 +95,13 @@ describe('watchWorkers', () => {
     await Promise.all([ready(live), ready(doomed)]);
     // The watcher reaches the broker through a relay the test can block; the workers do not.
     const link = await startTcpRelay(server().port);
-    const own = await connect({ servers: link.url, reconnectTimeWait: 100 });
+    // Reconnecting forever: nats.js gives up after 10 attempts by default, which 1.5 s of
+    // refused connections 100 ms apart can use up on a slow machine (a CI run did).
+    const own = await connect({
+      servers: link.url,
+      reconnectTimeWait: 100,
+      maxReconnectAttempts: -1,
+    });
     try {
       const watch = await watchWorkers(own, 'deaf', { checkEveryMs: 20 });
       await watch.loaded;
