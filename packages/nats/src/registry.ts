@@ -100,14 +100,15 @@ export class Registry {
           new Kvm(jetstream(nc, { timeout })).create(names.bucket, options)
         );
       });
+    // At start-up each call is retried while JetStream's answer is transient; later, one try.
+    const attempt = <T>(op: () => Promise<T>): Promise<T> =>
+      setup ? setup.retry(`bucket ${names.bucket}`, op) : op();
     try {
-      const kv = await (setup ? setup.retry(`bucket ${names.bucket}`, create) : create());
+      const kv = await attempt(create);
       this.#kv = kv;
       // A STREAM.INFO right after the creation meets the same race on a fresh cluster (no
       // answer until the stream's group has a leader): retried like the creation.
-      const status = await (setup
-        ? setup.retry(`bucket ${names.bucket}`, () => kv.status())
-        : kv.status());
+      const status = await attempt(() => kv.status());
       replicas.check(asset, status.replicas);
       const problem = bucketTtlProblem(status.ttl, heartbeatMs, clustered);
       if (problem)
