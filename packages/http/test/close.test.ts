@@ -31,6 +31,28 @@ function rawClient(port: number, allowHalfOpen = false) {
 }
 
 const get = 'GET / HTTP/1.1\r\nHost: x\r\n\r\n';
+const post = 'POST /orders HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}';
+
+/**
+ * An attached server answering 201 to each request once its body is read, started, with one
+ * request answered: resolves in the poll phase (the answer's data callback), as a SIGTERM
+ * handler runs.
+ */
+async function ordersServerInPollPhase() {
+  const { worker } = testWorker();
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(201).end('created'));
+  });
+  const port = attachServer(worker, server);
+  const listening = await listenOn(server);
+  const client = rawClient(listening);
+  await worker.start();
+  const first = client.nextData();
+  client.socket.write(get);
+  await first;
+  return { server, port, listening };
+}
 
 /** Blocks this process: bytes sent meanwhile wait in the kernel's buffer, unread. */
 function spin(ms: number): void {
@@ -71,25 +93,13 @@ describe('closing a server without resets', () => {
   });
 
   it('serves a connection that reached the accept queue while the close began in a poll-phase callback', async () => {
-    const { worker } = testWorker();
-    const server = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => res.writeHead(201).end('created'));
-    });
-    const port = attachServer(worker, server);
-    const listening = await listenOn(server);
-    const client = rawClient(listening);
-    await worker.start();
-    const first = client.nextData();
-    client.socket.write(get);
-    await first;
+    const { port, listening } = await ordersServerInPollPhase();
     // Here, as in a SIGTERM handler, we run in the poll phase. A balancer's new connection
     // completes its handshake in the kernel before the listener closes (the connect runs on
     // the next tick); its POST follows. Closing at this turn's check phase would reset it.
     const late = rawClient(listening);
-    late.socket.write('POST /orders HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}');
-    const closing = stopIntake(port);
-    await closing;
+    late.socket.write(post);
+    await stopIntake(port);
     await late.closed;
     expect(late.seen.errors).toEqual([]);
     expect(late.responses()).toHaveLength(1);
@@ -99,21 +109,9 @@ describe('closing a server without resets', () => {
   });
 
   it('keeps accepting while connections arrive turn after turn, then closes the listener', async () => {
-    const { worker } = testWorker();
-    const server = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => res.writeHead(201).end('created'));
-    });
-    const port = attachServer(worker, server);
-    const listening = await listenOn(server);
-    const client = rawClient(listening);
-    await worker.start();
-    const first = client.nextData();
-    client.socket.write(get);
-    await first;
+    const { server, port, listening } = await ordersServerInPollPhase();
     // A balancer's burst: each connection accepted during the close brings the next one, which
     // reaches the accept queue in the turn after (its connect runs on the next tick).
-    const post = 'POST /orders HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}';
     const burst: ReturnType<typeof rawClient>[] = [];
     const next = (): void => {
       const late = rawClient(listening);
