@@ -34,30 +34,27 @@ const variants: Variant[] = [
   { label: 'handoverFastify', env: { FRAMEWORK: 'fastify', ADAPTER: '1' } },
 ];
 // Diagnostics, to find where the cost is: EXTRA=noprobes,attach (and the controls bare-fp,bare-none).
-const extra = new Set((process.env.EXTRA ?? '').split(',').filter(Boolean));
-if (extra.has('noprobes')) {
-  variants.push({
+const diagnostics: Record<string, Variant> = {
+  noprobes: {
     label: 'handoverFastify, probes: false',
     env: { FRAMEWORK: 'fastify', ADAPTER: '1', PROBES: '0' },
-  });
-}
-if (extra.has('attach')) {
-  variants.push({
+  },
+  attach: {
     label: 'attachServer(fastify.server) only',
     env: { FRAMEWORK: 'fastify', ADAPTER: 'attach' },
-  });
-}
-if (extra.has('bare-fp')) {
-  variants.push({
+  },
+  'bare-fp': {
     label: 'bare Fastify, empty plugin unencapsulated',
     env: { FRAMEWORK: 'fastify', ADAPTER: '0', EMPTY_PLUGIN: 'fp' },
-  });
-}
-if (extra.has('bare-none')) {
-  variants.push({
+  },
+  'bare-none': {
     label: 'bare Fastify, no plugin',
     env: { FRAMEWORK: 'fastify', ADAPTER: '0', EMPTY_PLUGIN: 'none' },
-  });
+  },
+};
+const extra = new Set((process.env.EXTRA ?? '').split(',').filter(Boolean));
+for (const [name, variant] of Object.entries(diagnostics)) {
+  if (extra.has(name)) variants.push(variant);
 }
 if (process.env.BEFORE) {
   variants.push({
