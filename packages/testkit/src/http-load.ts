@@ -16,6 +16,11 @@ export interface LoadOptions {
   readonly countHeader?: string;
 }
 
+/** Adds one to `map[key]` (a report's counts by status, error code, header value). */
+export function bump(map: Record<string, number>, key: string): void {
+  map[key] = (map[key] ?? 0) + 1;
+}
+
 /** What a load run saw. */
 export interface LoadReport {
   readonly total: number;
@@ -52,9 +57,6 @@ export function startLoad(options: LoadOptions): Load {
   let ok = 0;
   let running = true;
   let next = 0;
-  const bump = (map: Record<string, number>, key: string): void => {
-    map[key] = (map[key] ?? 0) + 1;
-  };
   const loop = async (): Promise<void> => {
     while (running) {
       const path = paths[next++ % paths.length] ?? '/';

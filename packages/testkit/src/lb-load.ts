@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { bump, type LoadReport } from './http-load.js';
 
 /** Options of {@link startLbLoad}. */
 export interface LbLoadOptions {
@@ -22,24 +23,18 @@ export interface LbLoadOptions {
   readonly timeoutMs?: number;
 }
 
-/** What a load run through a load balancer saw. */
-export interface LbLoadReport {
-  /** Requests answered or failed. */
-  readonly total: number;
-  readonly ok: number;
+/**
+ * What a load run through a load balancer saw: a {@link LoadReport} (its `failed` is
+ * `status5xx + resets` plus any other non-2xx answer; its `errors` count connection failures,
+ * `EOF` for a close without an answer; its `samples` are the first failures, timed from the
+ * start of the load), and more.
+ */
+export interface LbLoadReport extends LoadReport {
   /** 5xx answers (a 502 from the balancer). */
   readonly status5xx: number;
   /** Requests whose connection failed under them: reset, closed without an answer, timed out. */
   readonly resets: number;
-  /** `status5xx + resets` plus any other non-2xx answer. */
-  readonly failed: number;
   readonly posts: number;
-  readonly statuses: Readonly<Record<string, number>>;
-  /** Connection failures by code (`ECONNRESET`, `EOF` for a close without an answer, ...). */
-  readonly errors: Readonly<Record<string, number>>;
-  readonly headerValues: Readonly<Record<string, number>>;
-  /** The first failures, with the time since the start of the load. */
-  readonly samples: readonly string[];
   /** Epoch ms when the load started (the samples' times count from it). */
   readonly startedAt: number;
   readonly durationMs: number;
@@ -125,9 +120,6 @@ export function startLbLoad(options: LbLoadOptions): LbLoad {
   let sequence = 0;
   let running = true;
   let stoppedAt: number | undefined;
-  const bump = (map: Record<string, number>, key: string): void => {
-    map[key] = (map[key] ?? 0) + 1;
-  };
   const sample = (text: string): void => {
     if (samples.length < 20) samples.push(`+${Date.now() - startedAt} ms ${text}`);
   };
