@@ -5,8 +5,10 @@
 // consecutive runs per adapter and set-up; in each run the baseline too: a bare node:http
 // service stopped with `server.close()`, rolled the same way behind the same kind of balancer
 // (not behind the checked one: it has no /readyz). Prints 5xx and reset counts per run, the
-// rate and the drain times (SIGTERM → exit).
-//   RUNS=5 RATE=2500 ADAPTERS=node:http,express,fastify SETUPS=nginx,haproxy,haproxy-httpchk
+// rate and the drain times (SIGTERM → exit). Each instance serves WARM requests before it is
+// rolled, so it is closed at the steady rate (the rate in the second before each SIGTERM is
+// printed beside the rate over the whole roll, which includes the replacements' start-ups).
+//   RUNS=5 RATE=2500 WARM=2000 ADAPTERS=node:http,express,fastify SETUPS=nginx,haproxy,haproxy-httpchk
 import { fileURLToPath } from 'node:url';
 import {
   bareCloseFixture,
@@ -18,6 +20,7 @@ import {
 
 const runs = Number(process.env.RUNS ?? 5);
 const rate = Number(process.env.RATE ?? 2500);
+const warmRequests = Number(process.env.WARM ?? 2000);
 const fixtures: Record<string, string> = {
   'node:http': '../../http/test/fixtures/server.mjs',
   express: '../../express/test/fixtures/server.mjs',
@@ -63,6 +66,7 @@ for (let run = 1; run <= runs; run++) {
         setup,
         prefix: adapter.replace(':', ''),
         load: { rate },
+        warmRequests,
       });
       row(adapter, setup.name).results.push(result);
       console.log(`run ${run}: ${describeRoll(result)}${why(result)}`);
@@ -73,6 +77,7 @@ for (let run = 1; run <= runs; run++) {
         setup,
         prefix: 'bare-close',
         load: { rate },
+        warmRequests,
       });
       row('bare server.close()', setup.name).results.push(result);
       console.log(`run ${run}: ${describeRoll(result)}${why(result)}`);
@@ -83,16 +88,17 @@ for (let run = 1; run <= runs; run++) {
 const list = (values: readonly number[]): string => values.join(', ');
 console.log(`\nlb-rolls: ${runs} runs, target ${rate} req/s (GET + POST), two instances rolled`);
 console.log(
-  '| adapter | set-up | 5xx per run | resets per run | req/s (median) | drain ms (median) |',
+  '| adapter | set-up | 5xx per run | resets per run | req/s before SIGTERM (median) | req/s whole roll (median) | drain ms (median) |',
 );
-console.log('| --- | --- | --- | --- | --- | --- |');
+console.log('| --- | --- | --- | --- | --- | --- | --- |');
 for (const { adapter, setup, results } of rows) {
   const rates = results.map((r) => r.load.rate).sort((a, b) => a - b);
+  const atSignal = results.flatMap((r) => r.rateBeforeSignal).sort((a, b) => a - b);
   const drains = results.flatMap((r) => r.drainMs).sort((a, b) => a - b);
   const mid = (values: number[]): number => values[Math.floor(values.length / 2)] ?? 0;
   console.log(
     `| ${adapter} | ${setup} | ${list(results.map((r) => r.load.status5xx))} | ${list(
       results.map((r) => r.load.resets),
-    )} | ${mid(rates)} | ${mid(drains)} |`,
+    )} | ${mid(atSignal)} | ${mid(rates)} | ${mid(drains)} |`,
   );
 }

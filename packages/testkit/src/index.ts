@@ -23,7 +23,13 @@ export {
 } from './http-conformance.js';
 export { type Load, type LoadOptions, type LoadReport, startLoad } from './http-load.js';
 export { expectBuilt, type HttpService, startHttpService } from './http-service.js';
-export { type LbLoad, type LbLoadOptions, type LbLoadReport, startLbLoad } from './lb-load.js';
+export {
+  type LbLoad,
+  type LbLoadOptions,
+  type LbLoadReport,
+  rateBetween,
+  startLbLoad,
+} from './lb-load.js';
 export {
   bareCloseFixture,
   describeRoll,

@@ -38,8 +38,22 @@ export interface LbLoadReport extends LoadReport {
   /** Epoch ms when the load started (the samples' times count from it). */
   readonly startedAt: number;
   readonly durationMs: number;
-  /** Answered requests per second. */
+  /** Requests per second that got an outcome (answered or failed), over the whole load. */
   readonly rate: number;
+  /** Requests that got an outcome in each 100 ms from the start (see {@link rateBetween}). */
+  readonly per100Ms: readonly number[];
+}
+
+/**
+ * Requests per second that got an outcome between `fromMs` and `toMs` after the start of the
+ * load (whole 100 ms steps), e.g. the rate in the second before a SIGTERM.
+ */
+export function rateBetween(report: LbLoadReport, fromMs: number, toMs: number): number {
+  const from = Math.max(0, Math.floor(fromMs / 100));
+  const to = Math.max(from + 1, Math.floor(toMs / 100));
+  let count = 0;
+  for (let i = from; i < to; i++) count += report.per100Ms[i] ?? 0;
+  return Math.round((count * 10) / (to - from));
 }
 
 /** A running load. */
@@ -112,6 +126,7 @@ export function startLbLoad(options: LbLoadOptions): LbLoad {
   const errors: Record<string, number> = {};
   const headerValues: Record<string, number> = {};
   const samples: string[] = [];
+  const per100Ms: number[] = [];
   let total = 0;
   let ok = 0;
   let status5xx = 0;
@@ -120,6 +135,12 @@ export function startLbLoad(options: LbLoadOptions): LbLoad {
   let sequence = 0;
   let running = true;
   let stoppedAt: number | undefined;
+  const count = (): void => {
+    total++;
+    const step = Math.floor((Date.now() - startedAt) / 100);
+    while (per100Ms.length <= step) per100Ms.push(0);
+    per100Ms[step] = (per100Ms[step] ?? 0) + 1;
+  };
   const sample = (text: string): void => {
     if (samples.length < 20) samples.push(`+${Date.now() - startedAt} ms ${text}`);
   };
@@ -141,7 +162,7 @@ export function startLbLoad(options: LbLoadOptions): LbLoad {
         if (!pending) return;
         const { post } = pending;
         settle();
-        total++;
+        count();
         resets++;
         bump(errors, code);
         sample(`${post ? 'POST' : 'GET'} ${code}`);
@@ -162,7 +183,7 @@ export function startLbLoad(options: LbLoadOptions): LbLoad {
           buffer = buffer.slice(parsed.length);
           const { post } = pending;
           settle();
-          total++;
+          count();
           bump(statuses, String(parsed.status));
           if (parsed.header !== undefined) bump(headerValues, parsed.header);
           if (parsed.status >= 200 && parsed.status < 300) ok++;
@@ -229,6 +250,7 @@ export function startLbLoad(options: LbLoadOptions): LbLoad {
       startedAt,
       durationMs,
       rate: Math.round((total * 1000) / Math.max(1, durationMs)),
+      per100Ms: [...per100Ms],
     };
   };
   return {

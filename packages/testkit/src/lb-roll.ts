@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { type Haproxy, startHaproxy } from './haproxy.js';
 import { type HttpService, startHttpService } from './http-service.js';
-import { type LbLoadOptions, type LbLoadReport, startLbLoad } from './lb-load.js';
+import { type LbLoadOptions, type LbLoadReport, rateBetween, startLbLoad } from './lb-load.js';
 import { type Nginx, startNginx } from './nginx.js';
 import { getStablePort } from './stable-port.js';
 import { waitFor } from './wait.js';
@@ -94,6 +94,11 @@ export interface LbRollResult {
    * samples (`+<ms>`) are timed the same way, so a failure can be placed against the rolls.
    */
   readonly signalledMs: readonly number[];
+  /**
+   * The load's rate in the second before each SIGTERM (requests per second that got an
+   * outcome): the rate the instance was closed at, whatever the start-ups around it cost.
+   */
+  readonly rateBeforeSignal: readonly number[];
   readonly exitCodes: readonly (number | null)[];
   /** The old instances' log lines about their close (`server closing`, `server closed`). */
   readonly closeLogs: readonly string[];
@@ -109,7 +114,9 @@ export function describeRoll(result: LbRollResult): string {
     .join(' ');
   return `${result.prefix} behind ${result.setup}: 5xx ${load.status5xx}, resets ${load.resets}${
     errors ? ` (${errors})` : ''
-  }, ${load.total} requests (${load.posts} POST) at ${load.rate} req/s, drain ${result.drainMs
+  }, ${load.total} requests (${load.posts} POST) at ${load.rate} req/s (${result.rateBeforeSignal.join(
+    ', ',
+  )} in the second before each SIGTERM), drain ${result.drainMs
     .map((ms) => `${ms} ms`)
     .join(' + ')} (SIGTERM at ${result.signalledMs.map((ms) => `+${ms}`).join(', ')} ms)`;
 }
@@ -170,12 +177,14 @@ export async function rollBehindLb(options: LbRollOptions): Promise<LbRollResult
     } finally {
       await load.stop();
     }
+    const report = load.report();
     return {
       setup: setup.name,
       prefix,
-      load: load.report(),
+      load: report,
       drainMs,
       signalledMs,
+      rateBeforeSignal: signalledMs.map((at) => rateBetween(report, at - 1000, at)),
       exitCodes,
       closeLogs,
       lbLog: lb.log(),
