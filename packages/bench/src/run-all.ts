@@ -15,6 +15,7 @@ const all = [
   'http-throughput',
   'lb-rolls',
   'fastify-cost',
+  'fastify-instructions',
 ];
 const scripts = (process.argv.slice(2).length > 0 ? process.argv.slice(2) : all).map((name) =>
   fileURLToPath(new URL(`./${name}.ts`, import.meta.url)),

@@ -1,0 +1,184 @@
+// The cost of the Handover Fastify plugin in instructions: the steady figure behind
+// fastify-cost's requests/s and CPU time, which drift 5-30% on a shared 2-vCPU machine.
+// Each variant's server runs under valgrind's callgrind with instrumentation off; it is warmed
+// up (WARM requests, JIT settled), then instrumentation is switched on for WINDOWS windows of
+// REQUESTS requests each (8 keep-alive connections, one request in flight on each, from a
+// client in this process, which valgrind does not see). The first window is a settling one
+// (switching instrumentation on retranslates the hot code); the figure is the last window's
+// instructions per request. It counts user-space instructions of every thread of the server
+// (JIT code, V8, Node, libuv), not the kernel's share (socket reads and writes), so the ratio
+// is lower than a CPU-time ratio: the adapter's cost is all in user space.
+// Same code, same inputs: bare Fastify repeats to within 0.1% from one process to the next.
+//
+// WARM (200000), REQUESTS (20000), WINDOWS (2), REPEATS (1) processes per variant,
+// EXTRA=noprobes,attach (the diagnostics of fastify-cost). Needs valgrind (callgrind_control).
+// About 2 minutes per variant and repeat.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { fmt, median } from './stats.js';
+
+const warm = Number(process.env.WARM ?? 200_000);
+const requests = Number(process.env.REQUESTS ?? 20_000);
+const windows = Math.max(2, Number(process.env.WINDOWS ?? 2));
+const repeats = Number(process.env.REPEATS ?? 1);
+const connections = 8;
+const target = 0.97;
+const valgrind = '/usr/bin/valgrind';
+const control = '/usr/bin/callgrind_control';
+const script = fileURLToPath(new URL('./http-server.ts', import.meta.url));
+
+interface Variant {
+  readonly label: string;
+  readonly env: Record<string, string>;
+}
+const bare: Variant = { label: 'bare Fastify', env: { FRAMEWORK: 'fastify', ADAPTER: '0' } };
+const variants: Variant[] = [
+  bare,
+  { label: 'handoverFastify', env: { FRAMEWORK: 'fastify', ADAPTER: '1' } },
+];
+const diagnostics: Record<string, Variant> = {
+  noprobes: {
+    label: 'handoverFastify, probes: false',
+    env: { FRAMEWORK: 'fastify', ADAPTER: '1', PROBES: '0' },
+  },
+  attach: {
+    label: 'attachServer(fastify.server) only',
+    env: { FRAMEWORK: 'fastify', ADAPTER: 'attach' },
+  },
+};
+for (const name of (process.env.EXTRA ?? '').split(',').filter(Boolean)) {
+  const variant = diagnostics[name];
+  if (variant) variants.push(variant);
+}
+
+/** Sends exactly `count` `GET /` over keep-alive connections; rejects on any non-200. */
+function send(port: number, count: number): Promise<void> {
+  let sent = 0;
+  const request = Buffer.from('GET / HTTP/1.1\r\nHost: bench\r\n\r\n');
+  const one = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const socket = connect({ port, host: '127.0.0.1', noDelay: true });
+      let buffer = '';
+      const next = (): void => {
+        if (sent >= count) {
+          socket.end();
+          resolve();
+          return;
+        }
+        sent++;
+        socket.write(request);
+      };
+      socket.setEncoding('latin1');
+      socket.on('connect', next);
+      socket.on('error', reject);
+      socket.on('data', (chunk: string) => {
+        buffer += chunk;
+        for (;;) {
+          const end = buffer.indexOf('\r\n\r\n');
+          if (end < 0) return;
+          const length = Number(/content-length: (\d+)/i.exec(buffer.slice(0, end))?.[1] ?? 0);
+          if (buffer.length < end + 4 + length) return;
+          if (!buffer.startsWith('HTTP/1.1 200')) {
+            reject(new Error(`unexpected answer: ${buffer.slice(0, 40)}`));
+            socket.destroy();
+            return;
+          }
+          buffer = buffer.slice(end + 4 + length);
+          next();
+        }
+      });
+    });
+  return Promise.all(Array.from({ length: connections }, one)).then(() => undefined);
+}
+
+const callgrind = (pid: number, ...args: string[]): Promise<unknown> =>
+  promisify(execFile)(control, [...args, String(pid)]);
+
+/** One server process under callgrind: instructions per request in the last window. */
+async function measure(variant: Variant): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'handover-callgrind-'));
+  let child: ChildProcess | undefined;
+  try {
+    child = spawn(
+      valgrind,
+      [
+        '--tool=callgrind',
+        '--instr-atstart=no',
+        `--callgrind-out-file=${join(dir, 'out')}`,
+        process.execPath,
+        '--max-semi-space-size=16',
+        '--min-semi-space-size=16',
+        '--import',
+        'tsx',
+        script,
+      ],
+      { env: { ...process.env, ...variant.env }, stdio: ['pipe', 'pipe', 'ignore'] },
+    );
+    const server = child;
+    const port = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      server.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+        out += chunk;
+        const listening = /listening (\d+)/.exec(out);
+        if (listening) resolve(Number(listening[1]));
+      });
+      server.once('exit', (code) => reject(new Error(`server exited under valgrind: ${code}`)));
+    });
+    const pid = server.pid as number;
+    await send(port, warm);
+    let perRequest = Number.NaN;
+    for (let w = 0; w < windows; w++) {
+      await callgrind(pid, '-i', 'on');
+      await send(port, requests);
+      await callgrind(pid, '-i', 'off');
+      await callgrind(pid, '-d');
+      const dumps = (await readdir(dir)).filter((name) => /^out\.\d+$/.test(name)).sort();
+      const last = dumps.at(-1);
+      if (last === undefined) throw new Error('callgrind wrote no dump');
+      const text = await readFile(join(dir, last), 'utf8');
+      const totals = /^totals: (\d+)/m.exec(text);
+      if (!totals) throw new Error(`no totals in ${last}`);
+      perRequest = Number(totals[1]) / requests;
+      await rm(join(dir, last));
+    }
+    return perRequest;
+  } finally {
+    if (child && child.exitCode === null) {
+      const exited = new Promise((resolve) => child?.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (!existsSync(valgrind) || !existsSync(control)) {
+  console.log('fastify-instructions: skipped (needs valgrind with callgrind_control)');
+  process.exit(0);
+}
+console.log(
+  `fastify-instructions: callgrind, ${warm} requests of warm-up, then ${windows} windows of ${requests} (the last counts), ${repeats} process(es) per variant`,
+);
+const counts = new Map<Variant, number[]>(variants.map((v) => [v, []]));
+for (let r = 0; r < repeats; r++) {
+  for (const variant of variants) {
+    const perRequest = await measure(variant);
+    counts.get(variant)?.push(perRequest);
+    console.log(`  ${variant.label}: ${Math.round(perRequest)} instructions per request`);
+  }
+}
+const base = median(counts.get(bare) ?? []);
+console.log(`bare Fastify: ${Math.round(base)} instructions per request (median)`);
+for (const variant of variants.slice(1)) {
+  const value = median(counts.get(variant) ?? []);
+  const ratio = base / value;
+  console.log(
+    `${variant.label}: ${Math.round(value)} instructions per request (+${Math.round(value - base)}), ratio ${fmt(ratio, 3)}; target ≥ ${target} (user space only: see the header): ${ratio >= target ? 'met' : 'not met'}`,
+  );
+}
