@@ -6,6 +6,7 @@ import { Liveness, type Tracked } from './liveness.js';
 import { checkPrefix, defaultPrefix, serviceNames } from './names.js';
 import { registryBucketTtlMs } from './registry-rules.js';
 import { ReplicaPolicy } from './replicas.js';
+import { retryTransient } from './retry.js';
 import { pingInstances } from './srv-ping.js';
 import { watchStatus } from './status.js';
 import { invalidOption, optionalInteger } from './validate.js';
@@ -36,6 +37,13 @@ export interface WatchWorkersOptions {
   readonly heartbeatMs?: number;
   /** How long a `$SRV.PING` waits for answers while the registry stalled. @default 500 */
   readonly pingTimeoutMs?: number;
+  /**
+   * How long setting up the watch (creating or opening the bucket, starting the watch, reading
+   * its size) keeps retrying what JetStream cannot answer yet: a fresh or recovering cluster
+   * with no leader, a timeout. Other errors fail at once. 0 tries each call once.
+   * @default 10000
+   */
+  readonly setupTimeoutMs?: number;
 }
 
 /**
@@ -88,6 +96,12 @@ export async function watchWorkers(
   const checkEveryMs = optionalInteger('checkEveryMs', options.checkEveryMs, 10) ?? 250;
   const heartbeatMs = optionalInteger('heartbeatMs', options.heartbeatMs, 100) ?? 1000;
   const pingTimeoutMs = optionalInteger('pingTimeoutMs', options.pingTimeoutMs, 10) ?? 500;
+  const setupTimeoutMs = optionalInteger('setupTimeoutMs', options.setupTimeoutMs, 0) ?? 10_000;
+  // Started with a controller on a fresh cluster, the bucket's first calls meet the same race
+  // as a worker's: no answer until the stream's group has a leader.
+  const deadline = Date.now() + setupTimeoutMs;
+  const setup = <T>(op: () => Promise<T>): Promise<T> =>
+    setupTimeoutMs === 0 ? op() : retryTransient(op, { deadline });
   const names = serviceNames(service, options.prefix ?? defaultPrefix);
   const workers = new Map<string, Tracked>();
   /** Instances that announced `stopped`, so a late heartbeat cannot bring them back (kept 1 min). */
@@ -107,9 +121,11 @@ export async function watchWorkers(
   // An existing bucket is used as it is; a missing one is created as a worker would.
   const clustered = Boolean(nc.info?.cluster);
   const ttl = registryBucketTtlMs(heartbeatMs, clustered);
-  const kv = await new ReplicaPolicy(nc.info, silentLogger).create(
-    { kind: 'bucket', name: names.bucket },
-    (replicas) => new Kvm(nc).create(names.bucket, { history: 1, ttl, replicas }),
+  const policy = new ReplicaPolicy(nc.info, silentLogger);
+  const kv = await setup(() =>
+    policy.create({ kind: 'bucket', name: names.bucket }, (replicas) =>
+      new Kvm(nc).create(names.bucket, { history: 1, ttl, replicas }),
+    ),
   );
   const liveness = new Liveness(() => pingInstances(nc, service, pingTimeoutMs));
   let markLoaded: () => void = () => {};
@@ -159,10 +175,10 @@ export async function watchWorkers(
   let timer: ReturnType<typeof setInterval> | undefined;
   let watch: Awaited<ReturnType<typeof kv.watch>> | undefined;
   try {
-    watch = await kv.watch();
+    watch = await setup(() => kv.watch());
     // Checked once the watch exists: an empty bucket now means no current entry will arrive
     // (one that expired in between would otherwise leave `loaded` waiting for the next write).
-    if ((await kv.status()).values === 0) markLoaded();
+    if ((await setup(() => kv.status())).values === 0) markLoaded();
   } catch (error) {
     // Nothing is returned to stop them: release what was set up so far.
     sub.unsubscribe();
