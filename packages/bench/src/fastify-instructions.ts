@@ -7,13 +7,14 @@
 // (switching instrumentation on retranslates the hot code); the figure is the last window's
 // instructions per request. It counts user-space instructions of every thread of the server
 // (JIT code, V8, Node, libuv), not the kernel's share (socket reads and writes), so the ratio
-// is lower than a CPU-time ratio: the adapter's cost is all in user space.
+// is roughly a lower bound of a CPU-time ratio: the adapter's cost is all in user space.
 // Same code, same inputs: bare Fastify repeats to within 0.1% from one process to the next.
 //
 // WARM (200000), REQUESTS (20000), WINDOWS (2), REPEATS (1) processes per variant,
 // EXTRA=noprobes,attach (the diagnostics of fastify-cost). Needs valgrind (callgrind_control).
 // About 2 minutes per variant and repeat.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -77,6 +78,8 @@ function send(port: number, count: number): Promise<void> {
       socket.setEncoding('latin1');
       socket.on('connect', next);
       socket.on('error', reject);
+      // A server that closes the connection first (it died) must not leave us waiting.
+      socket.on('close', () => reject(new Error(`connection closed after ${sent} of ${count}`)));
       socket.on('data', (chunk: string) => {
         buffer += chunk;
         for (;;) {
@@ -97,13 +100,19 @@ function send(port: number, count: number): Promise<void> {
   return Promise.all(Array.from({ length: connections }, one)).then(() => undefined);
 }
 
-const callgrind = (pid: number, ...args: string[]): Promise<unknown> =>
-  promisify(execFile)(control, [...args, String(pid)]);
+/** Sends a command to the server's callgrind; callgrind_control exits 0 even when it failed. */
+async function callgrind(pid: number, ...args: string[]): Promise<void> {
+  const { stdout, stderr } = await promisify(execFile)(control, [...args, String(pid)]);
+  if (/error|not detected/i.test(stdout + stderr)) {
+    throw new Error(`callgrind_control ${args.join(' ')}: ${stdout}${stderr}`);
+  }
+}
 
 /** One server process under callgrind: instructions per request in the last window. */
 async function measure(variant: Variant): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'handover-callgrind-'));
   let child: ChildProcess | undefined;
+  let exited: Promise<unknown> | undefined;
   try {
     child = spawn(
       valgrind,
@@ -121,6 +130,7 @@ async function measure(variant: Variant): Promise<number> {
       { env: { ...process.env, ...variant.env }, stdio: ['pipe', 'pipe', 'ignore'] },
     );
     const server = child;
+    exited = once(server, 'exit');
     const port = await new Promise<number>((resolve, reject) => {
       let out = '';
       server.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
@@ -143,17 +153,14 @@ async function measure(variant: Variant): Promise<number> {
       if (last === undefined) throw new Error('callgrind wrote no dump');
       const text = await readFile(join(dir, last), 'utf8');
       const totals = /^totals: (\d+)/m.exec(text);
-      if (!totals) throw new Error(`no totals in ${last}`);
+      if (!totals || Number(totals[1]) === 0) throw new Error(`no instructions counted in ${last}`);
       perRequest = Number(totals[1]) / requests;
       await rm(join(dir, last));
     }
     return perRequest;
   } finally {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((resolve) => child?.once('exit', resolve));
-      child.kill('SIGKILL');
-      await exited;
-    }
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
     await rm(dir, { recursive: true, force: true });
   }
 }
