@@ -40,7 +40,9 @@ export interface WatchWorkersOptions {
   /**
    * How long setting up the watch (creating or opening the bucket, starting the watch, reading
    * its size) keeps retrying what JetStream cannot answer yet: a fresh or recovering cluster
-   * with no leader, a timeout. Other errors fail at once. 0 tries each call once.
+   * with no leader, a timeout. Other errors fail at once. 0 tries each call once. A call
+   * already under way at the deadline still gets its answer or its own timeout (JetStream's
+   * API timeout, 5 s), and a step not yet tried is tried once.
    * @default 10000
    */
   readonly setupTimeoutMs?: number;
