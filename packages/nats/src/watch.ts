@@ -143,10 +143,19 @@ export async function watchWorkers(
         const now = Date.now();
         // The current contents arrive first: their age is what the server says.
         const seenAt = e.isUpdate ? now : Math.min(now, e.created.getTime());
-        const known = workers.has(e.key);
+        const tracked = workers.get(e.key);
         if (now - seenAt <= 3 * entry.heartbeatMs) {
-          workers.set(e.key, { entry, seenAt });
-          emit(known ? 'updated' : 'added', entry);
+          // A worker never goes back from draining: a `ready` entry of an instance already
+          // known draining was written before (a heartbeat the bucket delivered after the
+          // worker's `draining` event, which travels faster). It still says the worker lives.
+          const kept =
+            tracked?.entry.instance === entry.instance &&
+            tracked.entry.state === 'draining' &&
+            entry.state === 'ready'
+              ? { ...entry, state: 'draining' as const }
+              : entry;
+          workers.set(e.key, { entry: kept, seenAt });
+          emit(tracked ? 'updated' : 'added', kept);
         }
       }
     }
