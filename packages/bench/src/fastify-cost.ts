@@ -14,6 +14,8 @@
 // landed in the fast one more often (docs/benchmarks.md). EXTRA=bare-fp,bare-none add bare
 // Fastify with the empty plugin registered unencapsulated, or none: controls of the noise. BEFORE=<another checkout of the repository, built>: its plugin runs in
 // the same rounds too, to compare two builds on the same machine minute.
+
+import { bare, fastifyVariants, type Variant } from './fastify-variants.js';
 import { load, pinned, type ServerProcess, startServer } from './http-load.js';
 import { fmt, median, quantile } from './stats.js';
 
@@ -24,44 +26,7 @@ const warmupSeconds = Number(process.env.WARMUP_S ?? 2);
 const connections = Number(process.env.CONNECTIONS ?? 32);
 const target = 0.97;
 
-interface Variant {
-  readonly label: string;
-  readonly env: Record<string, string>;
-}
-const bare: Variant = { label: 'bare Fastify', env: { FRAMEWORK: 'fastify', ADAPTER: '0' } };
-const variants: Variant[] = [
-  bare,
-  { label: 'handoverFastify', env: { FRAMEWORK: 'fastify', ADAPTER: '1' } },
-];
-// Diagnostics, to find where the cost is: EXTRA=noprobes,attach (and the controls bare-fp,bare-none).
-const diagnostics: Record<string, Variant> = {
-  noprobes: {
-    label: 'handoverFastify, probes: false',
-    env: { FRAMEWORK: 'fastify', ADAPTER: '1', PROBES: '0' },
-  },
-  attach: {
-    label: 'attachServer(fastify.server) only',
-    env: { FRAMEWORK: 'fastify', ADAPTER: 'attach' },
-  },
-  'bare-fp': {
-    label: 'bare Fastify, empty plugin unencapsulated',
-    env: { FRAMEWORK: 'fastify', ADAPTER: '0', EMPTY_PLUGIN: 'fp' },
-  },
-  'bare-none': {
-    label: 'bare Fastify, no plugin',
-    env: { FRAMEWORK: 'fastify', ADAPTER: '0', EMPTY_PLUGIN: 'none' },
-  },
-};
-const extra = new Set((process.env.EXTRA ?? '').split(',').filter(Boolean));
-for (const [name, variant] of Object.entries(diagnostics)) {
-  if (extra.has(name)) variants.push(variant);
-}
-if (process.env.BEFORE) {
-  variants.push({
-    label: 'handoverFastify, other build (BEFORE)',
-    env: { FRAMEWORK: 'fastify', ADAPTER: '1', HANDOVER_ROOT: process.env.BEFORE },
-  });
-}
+const variants = fastifyVariants();
 
 interface Sample {
   readonly rps: number;

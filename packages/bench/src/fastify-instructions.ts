@@ -10,8 +10,8 @@
 // is roughly a lower bound of a CPU-time ratio: the adapter's cost is all in user space.
 // Same code, same inputs: bare Fastify repeats to within 0.1% from one process to the next.
 //
-// WARM (200000), REQUESTS (20000), WINDOWS (2), REPEATS (1) processes per variant,
-// EXTRA=noprobes,attach (the diagnostics of fastify-cost). Needs valgrind (callgrind_control).
+// WARM (200000), REQUESTS (20000), WINDOWS (2), REPEATS (1) processes per variant; EXTRA and
+// BEFORE add variants as in fastify-cost (fastify-variants.ts). Needs valgrind (callgrind_control).
 // About 2 minutes per variant and repeat.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { bare, fastifyVariants, type Variant } from './fastify-variants.js';
 import { fmt, median } from './stats.js';
 
 const warm = Number(process.env.WARM ?? 200_000);
@@ -34,31 +35,14 @@ const valgrind = '/usr/bin/valgrind';
 const control = '/usr/bin/callgrind_control';
 const script = fileURLToPath(new URL('./http-server.ts', import.meta.url));
 
-interface Variant {
-  readonly label: string;
-  readonly env: Record<string, string>;
-}
-const bare: Variant = { label: 'bare Fastify', env: { FRAMEWORK: 'fastify', ADAPTER: '0' } };
-const variants: Variant[] = [
-  bare,
-  { label: 'handoverFastify', env: { FRAMEWORK: 'fastify', ADAPTER: '1' } },
-];
-const diagnostics: Record<string, Variant> = {
-  noprobes: {
-    label: 'handoverFastify, probes: false',
-    env: { FRAMEWORK: 'fastify', ADAPTER: '1', PROBES: '0' },
-  },
-  attach: {
-    label: 'attachServer(fastify.server) only',
-    env: { FRAMEWORK: 'fastify', ADAPTER: 'attach' },
-  },
-};
-for (const name of (process.env.EXTRA ?? '').split(',').filter(Boolean)) {
-  const variant = diagnostics[name];
-  if (variant) variants.push(variant);
-}
+const variants = fastifyVariants();
 
-/** Sends exactly `count` `GET /` over keep-alive connections; rejects on any non-200. */
+/**
+ * Sends exactly `count` `GET /` over keep-alive connections; rejects on any non-200. A minimal
+ * request of its own, not the test kit's load: node:http's client sends more headers, which
+ * cost the server ~2,700 instructions a request more (after a short warm-up), and the figures
+ * in docs/benchmarks.md were counted with this request.
+ */
 function send(port: number, count: number): Promise<void> {
   let sent = 0;
   const request = Buffer.from('GET / HTTP/1.1\r\nHost: bench\r\n\r\n');
