@@ -2,7 +2,15 @@ import type { Lifecycle } from './lifecycle.js';
 import type { PortContext } from './ports.js';
 import type { Readiness } from './readiness.js';
 import type { Stats, WorkerStats } from './stats.js';
-import type { TaskFn, TaskHandle, TaskInfo, TaskMeta, TaskTracker } from './tasks.js';
+import type {
+  TaskFn,
+  TaskHandle,
+  TaskInfo,
+  TaskMeta,
+  TaskTracker,
+  WorkCounter,
+  WorkLister,
+} from './tasks.js';
 import type { StopResult, Worker, WorkerSnapshot } from './types.js';
 
 /** What a port context is made of: the worker and the parts only adapters may touch. */
@@ -92,6 +100,9 @@ class Context implements PortContext {
   }
   track(meta?: TaskMeta): TaskHandle {
     return this.#parts.tasks.track(meta);
+  }
+  countWork(kind: string, list: WorkLister): WorkCounter {
+    return this.#parts.tasks.countWork(kind, list);
   }
   tasks(): TaskInfo[] {
     return this.#parts.tasks.list();

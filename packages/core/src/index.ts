@@ -21,7 +21,14 @@ export {
   type TaskOutcome,
   type WorkerStats,
 } from './stats.js';
-export type { TaskFn, TaskHandle, TaskInfo, TaskMeta } from './tasks.js';
+export type {
+  TaskFn,
+  TaskHandle,
+  TaskInfo,
+  TaskMeta,
+  WorkCounter,
+  WorkLister,
+} from './tasks.js';
 export type {
   ReadinessChange,
   StopResult,

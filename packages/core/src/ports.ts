@@ -1,5 +1,5 @@
 import type { WorkerStats } from './stats.js';
-import type { TaskFn, TaskHandle, TaskInfo, TaskMeta } from './tasks.js';
+import type { TaskFn, TaskHandle, TaskInfo, TaskMeta, WorkCounter, WorkLister } from './tasks.js';
 import type { StopResult, WorkerFacts, WorkerSnapshot } from './types.js';
 
 /** Why the drain started, as passed to {@link Port.draining}. */
@@ -55,8 +55,16 @@ export interface PortContext extends WorkerFacts {
   whenSlotFree(): Promise<void>;
   /** Runs a task within the concurrency limit; its signal fires at the drain deadline. */
   run<T>(fn: TaskFn<T>, meta?: TaskMeta): Promise<T>;
-  /** Counts work that does not go through the queue (an HTTP request); call `done()` after. */
+  /** Counts work that does not go through the queue (a stream, a socket); call `done()` after. */
   track(meta?: TaskMeta): TaskHandle;
+  /**
+   * Counts work the port keeps in a table of its own (an HTTP server's requests, on its
+   * connections), for a hot path where a {@link track} handle per piece costs too much: the
+   * port calls `begin()` and, once per begin, `end()`; the worker calls `list` only when it
+   * needs the list (`worker.tasks()`, the log of work cut off at the deadline). `kind` names the
+   * work in the task metrics (`http`). Call it in `attach`.
+   */
+  countWork(kind: string, list: WorkLister): WorkCounter;
   /** The work in flight now. */
   tasks(): TaskInfo[];
   /** Reports a component's health; the worker is ready only while all are healthy. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HandoverError, TaskAbortedError } from './errors.js';
+import { Stats } from './stats.js';
 import { type TaskHandle, TaskTracker } from './tasks.js';
 
 function deferred<T = void>() {
@@ -217,5 +218,128 @@ describe('TaskTracker', () => {
       }),
     ).rejects.toBe(boom);
     expect(tracker.size).toBe(0);
+  });
+
+  describe('work counted by a port (countWork)', () => {
+    it('is waited for by whenIdle and counted in size, and its end wakes the waiters', async () => {
+      const tracker = new TaskTracker(1, () => 0);
+      const work = tracker.countWork('http', () => []);
+      await tracker.whenIdle();
+      work.begin();
+      work.begin();
+      expect(tracker.size).toBe(2);
+      let idle = false;
+      void tracker.whenIdle().then(() => {
+        idle = true;
+      });
+      work.end();
+      await Promise.resolve();
+      expect(idle).toBe(false);
+      work.end();
+      await Promise.resolve();
+      expect(idle).toBe(true);
+      expect(tracker.size).toBe(0);
+    });
+
+    it('waits for tasks and every counter alike: whichever ends last wakes the waiters', async () => {
+      const tracker = new TaskTracker(1, () => 0);
+      const a = tracker.countWork('http', () => []);
+      const b = tracker.countWork('http', () => []);
+      const handle = tracker.track({ name: 'job' });
+      a.begin();
+      b.begin();
+      let idle = false;
+      void tracker.whenIdle().then(() => {
+        idle = true;
+      });
+      for (const end of [() => a.end(), () => handle.done()]) {
+        end();
+        await Promise.resolve();
+        expect(idle).toBe(false);
+      }
+      b.end();
+      await Promise.resolve();
+      expect(idle).toBe(true);
+    });
+
+    it('ignores an end without a begin: one port cannot end the wait for the others', async () => {
+      const tracker = new TaskTracker(1, () => 0);
+      const sloppy = tracker.countWork('http', () => []);
+      const other = tracker.countWork('http', () => []);
+      other.begin();
+      sloppy.end();
+      sloppy.end();
+      expect(tracker.size).toBe(1);
+      let idle = false;
+      void tracker.whenIdle().then(() => {
+        idle = true;
+      });
+      sloppy.begin();
+      sloppy.end();
+      await Promise.resolve();
+      expect(idle).toBe(false);
+    });
+
+    it('lists what the port lists, only while it counts any, among tasks oldest first', () => {
+      let now = 1000;
+      const tracker = new TaskTracker(1, () => now);
+      let asked = 0;
+      const work = tracker.countWork('http', (at: number) => {
+        asked++;
+        return [{ name: 'http:GET', key: '/a', status: 'running' as const, ageMs: at - 200 }];
+      });
+      tracker.track({ name: 'job', key: 'j' });
+      expect(tracker.list().map((t) => t.key)).toEqual(['j']);
+      expect(asked).toBe(0);
+      work.begin();
+      now = 1500;
+      expect(tracker.list()).toEqual([
+        { name: 'http:GET', key: '/a', status: 'running', ageMs: 1300 },
+        { name: 'job', key: 'j', status: 'running', ageMs: 500 },
+      ]);
+      expect(asked).toBe(1);
+    });
+
+    it('returns the start of work on the stamp clock, and times from it when stats are on', () => {
+      let now = 1000;
+      const stats = new Stats();
+      const tracker = new TaskTracker(
+        1,
+        () => now,
+        stats,
+        () => 900,
+      );
+      const work = tracker.countWork('http', () => []);
+      expect(work.begin()).toBe(900);
+      now = 1150;
+      work.end(900);
+      // Off: nothing timed.
+      expect(stats.snapshot().kinds).toEqual([]);
+      stats.enable();
+      work.begin();
+      work.end(900);
+      work.begin();
+      work.end();
+      const http = stats.snapshot().kinds.find((k) => k.kind === 'http');
+      // One timed (0.25 s); the one ended without a start (a probe) is not.
+      expect([http?.count, http?.sum, http?.outcomes.ok]).toEqual([1, 0.25, 1]);
+    });
+
+    it('reports what the port lists as cut off at the deadline, and times it as cut_off', () => {
+      let now = 0;
+      const stats = new Stats();
+      stats.enable();
+      const tracker = new TaskTracker(1, () => now, stats);
+      const work = tracker.countWork('http', () => [
+        { name: 'http:GET', key: '/sse', status: 'running', ageMs: 5 },
+      ]);
+      const startedAt = work.begin();
+      now = 250;
+      expect(tracker.abortAll('deadline').map((t) => t.key)).toEqual(['/sse']);
+      work.end(startedAt);
+      const http = stats.snapshot().kinds.find((k) => k.kind === 'http');
+      expect(http?.outcomes).toEqual({ ok: 0, error: 0, cut_off: 1 });
+      expect(http?.sum).toBe(0.25);
+    });
   });
 });

@@ -19,13 +19,37 @@ export interface TaskInfo {
   readonly ageMs: number;
 }
 
-/** Tracked work that does not go through the queue (an HTTP request): call `done()` when finished. */
+/** Tracked work that does not go through the queue (a stream, a socket): call `done()` after. */
 export interface TaskHandle {
   /** Fires when the work must stop: the drain deadline passed or the worker failed. */
   readonly signal: AbortSignal;
   /** Marks the work finished; calling it again does nothing. */
   done(): void;
 }
+
+/**
+ * Work a port keeps in a table of its own (an HTTP server's requests, on its connections), so
+ * that the worker need not hold a record per piece: the port says when one begins and ends, and
+ * the worker asks it for the list only when someone wants it (`worker.tasks()`, the log of work
+ * cut off at the deadline). Get one with `PortContext.countWork()`. Unlike `track()`, it keeps
+ * counting once the worker has drained: what still arrives is served, so it is listed too.
+ */
+export interface WorkCounter {
+  /**
+   * One more piece of work is in flight (the drain waits for it). Returns when it started on the
+   * worker's clock (read once per turn of the event loop): pass it to {@link end}.
+   */
+  begin(): number;
+  /**
+   * One piece of work ended: call it once per {@link begin}. With `startedAt`, it is timed in the
+   * task metrics (when a metrics exporter enabled them), as `ok`, or `cut_off` after the drain
+   * deadline; without, it is only counted off (a probe that is not the worker's work).
+   */
+  end(startedAt?: number): void;
+}
+
+/** What a port's work table lists when asked: see {@link WorkCounter}. */
+export type WorkLister = (now: number) => TaskInfo[];
 
 /** A unit of work; `signal` fires at the drain deadline. */
 export type TaskFn<T> = (signal: AbortSignal) => T | PromiseLike<T>;
@@ -76,11 +100,57 @@ class TaskRecord implements TaskHandle {
   }
 }
 
+/** The worker's side of a {@link WorkCounter}: a count, and the port's lister. */
+class CountedWork implements WorkCounter {
+  count = 0;
+  /** The drain deadline passed: what ends now was cut off. */
+  aborted = false;
+  readonly list: WorkLister;
+  /** For the task metrics, which go by kind: `http:`. */
+  readonly #name: string;
+  readonly #now: () => number;
+  readonly #stamp: () => number;
+  readonly #stats: Stats | undefined;
+  readonly #settled: () => void;
+
+  constructor(
+    kind: string,
+    list: WorkLister,
+    clocks: { now: () => number; stamp: () => number },
+    stats: Stats | undefined,
+    settled: () => void,
+  ) {
+    this.#name = `${kind}:`;
+    this.list = list;
+    this.#now = clocks.now;
+    this.#stamp = clocks.stamp;
+    this.#stats = stats;
+    this.#settled = settled;
+  }
+
+  begin(): number {
+    this.count++;
+    return this.#stamp();
+  }
+
+  end(startedAt?: number): void {
+    // A port that ends more than it began must not make the drain think others are done.
+    if (this.count === 0) return;
+    this.count--;
+    if (startedAt !== undefined && this.#stats?.enabled) {
+      const seconds = (this.#now() - startedAt) / 1000;
+      this.#stats.task(this.#name, this.aborted ? 'cut_off' : 'ok', seconds);
+    }
+    if (this.count === 0) this.#settled();
+  }
+}
+
 /**
  * Every piece of in-flight work of a worker: tasks run in a first-in first-out queue with a
- * concurrency limit, and tracked work (HTTP requests) that is only counted. Both are waited for
- * by the drain, and all get one AbortSignal, which fires at the drain deadline (every task is
- * cut off at the same moment, so one controller serves them all: no allocation per task).
+ * concurrency limit, tracked work that is only counted, and work that ports count in tables of
+ * their own (HTTP requests: see {@link WorkCounter}). All are waited for by the drain. Tasks
+ * and tracked work get one AbortSignal, which fires at the drain deadline (every task is cut
+ * off at the same moment, so one controller serves them all: no allocation per task).
  */
 export class TaskTracker {
   readonly #concurrency: number;
@@ -105,6 +175,8 @@ export class TaskTracker {
   #slotsHeld = 0;
   #slotWaiters: (() => void)[] = [];
   #closedReason: string | undefined;
+  /** Work counted by ports in tables of their own. */
+  readonly #counted: CountedWork[] = [];
 
   /**
    * @param now the worker's clock, for ages and durations.
@@ -117,9 +189,11 @@ export class TaskTracker {
     this.#stamp = stamp;
   }
 
-  /** Tasks queued or running, plus tracked work. */
+  /** Tasks queued or running, plus tracked and counted work. */
   get size(): number {
-    return this.#size;
+    let size = this.#size;
+    for (const counted of this.#counted) size += counted.count;
+    return size;
   }
 
   /** Maximum tasks run at once. */
@@ -197,21 +271,40 @@ export class TaskTracker {
     return this.#add(meta, 'running', this.#removeRecord);
   }
 
-  /** Resolves when no task is queued, running or tracked. */
+  /**
+   * Counts work that a port keeps in a table of its own: cheaper than a {@link track} handle
+   * per piece; `list` says what is in flight when the worker needs to know. `kind` names it in
+   * the task metrics (`http`).
+   */
+  countWork(kind: string, list: WorkLister): WorkCounter {
+    const clocks = { now: this.#now, stamp: this.#stamp };
+    const counted = new CountedWork(kind, list, clocks, this.#stats, this.#settled);
+    this.#counted.push(counted);
+    return counted;
+  }
+
+  /** Resolves when no task is queued, running, tracked or counted. */
   whenIdle(): Promise<void> {
-    if (this.#size === 0) return Promise.resolve();
+    if (this.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  /** The work in flight now. */
+  /** The work in flight now, oldest first. */
   list(): TaskInfo[] {
     const now = this.#now();
-    return this.#records().map((r) => ({
+    const list: TaskInfo[] = this.#records().map((r) => ({
       name: r.name,
       key: r.key,
       status: r.status,
       ageMs: now - r.submittedAt,
     }));
+    const before = list.length;
+    for (const counted of this.#counted) {
+      if (counted.count > 0) list.push(...counted.list(now));
+    }
+    if (list.length === before) return list;
+    // Stable: the port's entries go among the tasks by age, equal ages keeping their order.
+    return list.sort((a, b) => b.ageMs - a.ageMs);
   }
 
   /** Refuses new work from now on; `reason` goes into the error of a refused submission. */
@@ -224,6 +317,7 @@ export class TaskTracker {
     const cut = this.list();
     const reason = new TaskAbortedError(message);
     this.#deadline.abort(reason);
+    for (const counted of this.#counted) counted.aborted = true;
     for (const record of this.#records()) {
       record.aborted = true;
       if (record.cutOff) {
@@ -288,11 +382,16 @@ export class TaskTracker {
       const seconds = (this.#now() - record.submittedAt) / 1000;
       this.#stats.task(record.name, record.aborted ? 'cut_off' : outcome, seconds);
     }
-    if (this.#size > 0) return;
+    if (this.#size === 0) this.#settled();
+  }
+
+  /** Some work ended: wakes who waits for none to be left, if none is. */
+  readonly #settled = (): void => {
+    if (this.#idleWaiters.length === 0 || this.size > 0) return;
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const resolve of waiters) resolve();
-  }
+  };
 
   #notAccepting(): HandoverError {
     return new HandoverError(

@@ -1,12 +1,25 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { rememberSocket } from './request-tracking.js';
+import { rememberSocket, type ServedBy } from './request-tracking.js';
 
 /** One HTTP-level connection of an attached server. */
 export interface Connection {
   readonly socket: Socket;
   /** Requests received and not yet answered (more than one when pipelined). */
   active: number;
+  /**
+   * Of those, the ones counted as the worker's in-flight work (probes are not): the server's
+   * table of requests in flight is its connections.
+   */
+  counted: number;
+  /**
+   * When the first of the counted requests began (the worker's turn clock): without pipelining,
+   * when the request in flight began.
+   */
+  startedAt: number;
+  /** The latest request's method and URL, as they arrived (frameworks rewrite `req.url`). */
+  method: string | undefined;
+  url: string | undefined;
   /** Requests received on this connection so far. */
   served: number;
   /** Handed over to an `upgrade` listener (WebSocket): no longer HTTP. */
@@ -24,6 +37,8 @@ export interface Connection {
   lastActiveAt: number;
   /** The server sent its FIN on this connection (it closes once the peer answers with its own). */
   finSent: boolean;
+  /** The socket has closed; the connection stays in the table until its last response closes. */
+  closed: boolean;
 }
 
 /**
@@ -46,11 +61,17 @@ export class Connections {
   readonly #bySocket = new Map<Socket, Connection>();
   /** TLS sockets still in their handshake: not HTTP yet, but they hold the server open. */
   readonly #handshaking = new Set<Socket>();
-  readonly #closing: AbortSignal;
+  readonly #servedBy: ServedBy;
+  readonly #gone: (connection: Connection) => void;
   #accepted = 0;
 
-  constructor(closing: AbortSignal) {
-    this.#closing = closing;
+  /**
+   * @param gone called for a connection whose socket closed with responses that Node never
+   * closes (Node 20 leaves a pipelined response queued behind another one open).
+   */
+  constructor(servedBy: ServedBy, gone: (connection: Connection) => void) {
+    this.#servedBy = servedBy;
+    this.#gone = gone;
   }
 
   get size(): number {
@@ -65,17 +86,39 @@ export class Connections {
     const connection: Connection = {
       socket,
       active: 0,
+      counted: 0,
+      startedAt: 0,
+      method: undefined,
+      url: undefined,
       served: 0,
       upgraded: false,
       response: undefined,
       lastActiveAt: 0,
       finSent: false,
+      closed: false,
     };
     this.#bySocket.set(socket, connection);
     this.#accepted++;
-    rememberSocket(socket, this.#closing);
-    socket.once('close', () => this.#bySocket.delete(socket));
+    rememberSocket(socket, this.#servedBy);
+    socket.once('close', () => {
+      connection.closed = true;
+      if (this.forget(connection)) return;
+      // Node closes the responses of a socket that closed under them right after it, and their
+      // end still needs the connection (its requests in flight are counted on it). What is left
+      // a turn later, Node will never close.
+      setImmediate(() => {
+        if (this.#bySocket.get(socket) !== connection) return;
+        this.#gone(connection);
+        this.#bySocket.delete(socket);
+      });
+    });
     return connection;
+  }
+
+  /** Takes a closed connection out of the table once it has no response left; true if it did. */
+  forget(connection: Connection): boolean {
+    if (!connection.closed || connection.active > 0) return false;
+    return this.#bySocket.delete(connection.socket);
   }
 
   addHandshaking(socket: Socket): void {
@@ -93,6 +136,11 @@ export class Connections {
       if (response !== undefined && !response.headersSent)
         response.setHeader('connection', 'close');
     }
+  }
+
+  /** The connections, for the list of requests in flight. */
+  values(): IterableIterator<Connection> {
+    return this.#bySocket.values();
   }
 
   /** Counts by kind, for the log line of the close. */

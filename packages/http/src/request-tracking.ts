@@ -1,40 +1,36 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import type { TaskHandle } from '@handover/core';
 import { HandoverHttpError } from './errors.js';
 
-// Module-level so that the probe and drain endpoints, wherever they are mounted, can find the
-// request tracking of the attached server the request came through. The handle rides on the
-// request under a symbol: a WeakMap entry per request costs the garbage collector more.
-const kHandle = Symbol('handover.handle');
-const closingSignals = new WeakMap<Socket, AbortSignal>();
-
-type Tracked = IncomingMessage & { [kHandle]?: TaskHandle | undefined };
-
-/** Remembers the in-flight handle of a request. */
-export function rememberHandle(req: IncomingMessage, handle: TaskHandle): void {
-  (req as Tracked)[kHandle] = handle;
+/** What the attached server that accepted a connection does for its requests. */
+export interface ServedBy {
+  /** Fires when that server starts closing. */
+  readonly closingSignal: AbortSignal;
+  /** Stops counting `req` as in-flight work. */
+  release(req: IncomingMessage): void;
 }
+
+// Module-level so that the probe and drain endpoints, wherever they are mounted, can find the
+// attached server a request came through. One entry per connection, none per request.
+const servedBy = new WeakMap<Socket, ServedBy>();
 
 /**
  * Stops counting `req` as in-flight work (a probe, or the drain endpoint that would otherwise
- * wait for itself). Its connection still closes gracefully.
+ * wait for itself). Its connection still closes gracefully. Call it while the request is being
+ * answered; a request of a server that is not attached is ignored.
  */
 export function releaseRequest(req: IncomingMessage): void {
-  const handle = (req as Tracked)[kHandle];
-  if (handle === undefined) return;
-  (req as Tracked)[kHandle] = undefined;
-  handle.done();
+  servedBy.get(req.socket)?.release(req);
 }
 
-/** Links a connection to the closing signal of the server that accepted it. */
-export function rememberSocket(socket: Socket, signal: AbortSignal): void {
-  closingSignals.set(socket, signal);
+/** Links a connection to the attached server that accepted it. */
+export function rememberSocket(socket: Socket, server: ServedBy): void {
+  servedBy.set(socket, server);
 }
 
 /** The closing signal of the attached server `req` came through, if any. */
 export function findClosingSignal(req: IncomingMessage): AbortSignal | undefined {
-  return closingSignals.get(req.socket);
+  return servedBy.get(req.socket)?.closingSignal;
 }
 
 /**

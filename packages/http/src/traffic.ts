@@ -1,10 +1,10 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { Server as TlsServer } from 'node:tls';
-import type { PortContext, TaskHandle } from '@handover/core';
+import type { PortContext, TaskInfo, WorkCounter } from '@handover/core';
 import { pathOf } from './answer.js';
 import { type Connection, Connections } from './connections.js';
-import { releaseRequest, rememberHandle } from './request-tracking.js';
+import type { ServedBy } from './request-tracking.js';
 
 const taskNames = new Map<string | undefined, string>();
 
@@ -35,11 +35,21 @@ export interface DrainTiming {
  * The requests and connections of one attached server: counts each request as in-flight work,
  * answers `Connection: close` once draining, and closes each connection as soon as it has
  * nothing left to do once closing.
+ *
+ * Requests in flight are counted on their connections (which the close needs anyway), not with
+ * a task handle each: the worker gets the count as it changes and asks for the list only when it
+ * needs it (`worker.tasks()`, the log of work cut off at the deadline). On Fastify's hello-world
+ * a handle per request cost ~1,300 instructions a request, 2.5% of the whole.
  */
-export class Traffic {
+export class Traffic implements ServedBy {
   readonly connections: Connections;
+  /** Fires when the server starts closing (see `closingSignal()`). */
+  readonly closingSignal: AbortSignal;
   readonly #options: TrafficOptions;
-  #context: Pick<PortContext, 'track'> | undefined;
+  #work: WorkCounter | undefined;
+  /** Requests released from the count (probes) whose response has not closed yet. */
+  readonly #released = new WeakSet<IncomingMessage>();
+  #releasedOpen = 0;
   #draining = false;
   #closing = false;
   /** Whether `lastActiveAt` is kept (from the start of the drain on). */
@@ -47,13 +57,14 @@ export class Traffic {
   #arrivals = 0;
 
   constructor(closing: AbortSignal, options: TrafficOptions) {
-    this.connections = new Connections(closing);
+    this.closingSignal = closing;
+    this.connections = new Connections(this, this.#gone);
     this.#options = options;
   }
 
   /** Listens to `server`; its requests count as the worker's in-flight work. */
-  install(server: Server, context: Pick<PortContext, 'track'>): void {
-    this.#context = context;
+  install(server: Server, context: Pick<PortContext, 'countWork'>): void {
+    this.#work = context.countWork('http', this.#list);
     server.on('connection', () => {
       this.#arrivals++;
     });
@@ -121,13 +132,13 @@ export class Traffic {
     if (this.#closing || (this.#draining && !this.#options.keepAliveWhileDraining)) {
       res.setHeader('connection', 'close');
     }
-    let handle: TaskHandle | undefined;
-    try {
-      handle = this.#context?.track({ name: taskName(req.method), key: pathOf(req.url) });
-    } catch {
-      // The worker has finished draining: the request is served but no longer counted.
+    connection.method = req.method;
+    connection.url = req.url;
+    const work = this.#work;
+    if (work !== undefined) {
+      const startedAt = work.begin();
+      if (connection.counted++ === 0) connection.startedAt = startedAt;
     }
-    if (handle !== undefined) rememberHandle(req, handle);
     res.on('close', this.#onResponseClose);
   };
 
@@ -139,10 +150,15 @@ export class Traffic {
 
   #responseDone(res: ServerResponse): void {
     const { req } = res;
-    releaseRequest(req);
     const connection = this.connections.get(req.socket);
+    if (this.#releasedOpen > 0 && this.#released.delete(req)) this.#releasedOpen--;
+    else this.#ended(connection);
     if (connection === undefined) return;
     connection.active--;
+    if (connection.closed) {
+      this.connections.forget(connection);
+      return;
+    }
     if (this.#stamping) connection.lastActiveAt = Date.now();
     if (connection.response === res) connection.response = undefined;
     // A response that said `Connection: close` is followed by Node's own close; one whose
@@ -152,6 +168,53 @@ export class Traffic {
       this.connections.closeWhenQuiet(connection, this.#options.newConnectionGraceMs);
     }
   }
+
+  /** A counted request ended (answered, or its connection closed under it). */
+  #ended(connection: Connection | undefined): void {
+    // Every request gets a connection first, and each is counted once.
+    if (this.#work === undefined || connection === undefined || connection.counted === 0) return;
+    connection.counted--;
+    this.#work.end(connection.startedAt);
+  }
+
+  /** A closed connection whose last responses Node never closed: they end now. */
+  readonly #gone = (connection: Connection): void => {
+    for (; connection.counted > 0; connection.counted--) this.#work?.end(connection.startedAt);
+    connection.active = 0;
+  };
+
+  /** Stops counting `req` (a probe, the drain endpoint); see `releaseRequest()`. */
+  release(req: IncomingMessage): void {
+    const connection = this.connections.get(req.socket);
+    if (this.#work === undefined || connection === undefined || connection.counted === 0) return;
+    // Answered already (the connection has moved on to another request): nothing to release.
+    if (connection.counted === 1 && connection.response?.req !== req) return;
+    if (this.#released.has(req)) return;
+    this.#released.add(req);
+    this.#releasedOpen++;
+    connection.counted--;
+    this.#work.end();
+  }
+
+  /**
+   * The requests in flight, for the worker's list: one per counted request of each connection,
+   * named after the latest request as it arrived (pipelined requests, rare, share its name and
+   * its first one's start).
+   */
+  readonly #list = (now: number): TaskInfo[] => {
+    const list: TaskInfo[] = [];
+    for (const connection of this.connections.values()) {
+      for (let i = 0; i < connection.counted; i++) {
+        list.push({
+          name: taskName(connection.method),
+          key: connection.url === undefined ? undefined : pathOf(connection.url),
+          status: 'running',
+          ageMs: now - connection.startedAt,
+        });
+      }
+    }
+    return list;
+  };
 
   #onConnection(socket: Socket): Connection {
     const connection = this.connections.add(socket);

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { connect, type Socket } from 'node:net';
-import { isHandoverError } from '@handover/core';
+import { isHandoverError, type PortContext } from '@handover/core';
 import { httpRequest, waitFor } from '@handover/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { attachServer, closingSignal, createProbeHandler } from '../src/index.js';
@@ -31,8 +31,14 @@ describe('attachServer', () => {
     const { worker } = testWorker();
     const probes = createProbeHandler(worker);
     let seen: string[] = [];
+    let inflightAfterProbe = -1;
     const server = createServer((req, res) => {
-      if (probes(req, res)) return;
+      if (probes(req, res)) {
+        inflightAfterProbe = worker.inflight;
+        return;
+      }
+      // As a framework's router does: the list shows the request as it arrived.
+      req.url = '/rewritten';
       seen = worker.tasks().map((t) => `${t.name} ${t.key}`);
       res.end();
     });
@@ -41,7 +47,77 @@ describe('attachServer', () => {
     await httpRequest({ port, path: '/orders/1?x=secret' });
     expect(seen).toEqual(['http:GET /orders/1']);
     await httpRequest({ port, path: '/readyz' });
+    expect(inflightAfterProbe).toBe(0);
     expect(worker.inflight).toBe(0);
+  });
+
+  it('counts pipelined requests, and lets them go when the client leaves before their answers', async () => {
+    const { worker } = testWorker();
+    const probes = createProbeHandler(worker);
+    const server = createServer((req, res) => {
+      if (probes(req, res)) return;
+      // The first never answers; Node queues the answers of the others behind it, and (on
+      // Node 20) never closes them when the socket goes.
+      if (req.url !== '/first') res.end('later');
+    });
+    attachServer(worker, server);
+    const port = await listenOn(server);
+    await worker.start();
+    const client = connect(port, '127.0.0.1', () =>
+      client.write(
+        ['/first', '/readyz', '/second']
+          .map((p) => `GET ${p} HTTP/1.1\r\nHost: x\r\n\r\n`)
+          .join(''),
+      ),
+    );
+    client.on('error', () => {});
+    await waitFor(() => worker.inflight === 2, { what: 'the two pipelined requests to count' });
+    expect(worker.tasks().map((t) => t.name)).toEqual(['http:GET', 'http:GET']);
+    client.destroy();
+    await waitFor(() => worker.inflight === 0, {
+      what: 'the pipelined requests to leave the count',
+    });
+    const result = await worker.drain();
+    expect(result).toMatchObject({ exitCode: 0, abandoned: [] });
+  });
+
+  it('stops counting a request whose client goes away under it, and times every request', async () => {
+    const { worker } = testWorker();
+    let context!: PortContext;
+    worker.use({ kind: 'extension', name: 'stats', attach: (c) => (context = c) });
+    context.enableStats();
+    const hung: IncomingMessage[] = [];
+    const probes = createProbeHandler(worker);
+    const server = createServer((req, res) => {
+      if (probes(req, res)) return;
+      if (req.url === '/hang') hung.push(req);
+      else setTimeout(() => res.end('ok'), 20);
+    });
+    attachServer(worker, server);
+    const port = await listenOn(server);
+    await worker.start();
+    await Promise.all([1, 2, 3].map(() => httpRequest({ port, path: '/quick' })));
+    // Probes are not the worker's work: not timed either.
+    await httpRequest({ port, path: '/livez' });
+    // A client that sends a request and leaves before the answer: Node closes the response
+    // after the socket, and the request must still leave the count.
+    const client = connect(port, '127.0.0.1', () =>
+      client.write('POST /hang HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n'),
+    );
+    client.on('error', () => {});
+    await waitFor(() => worker.inflight === 1, { what: 'the hung request to be counted' });
+    expect(worker.tasks().map((t) => `${t.name} ${t.key}`)).toEqual(['http:POST /hang']);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    client.destroy();
+    await waitFor(() => worker.inflight === 0, { what: 'the hung request to leave the count' });
+    expect(worker.tasks()).toEqual([]);
+    const http = context.stats().kinds.find((k) => k.kind === 'http');
+    expect(http?.outcomes).toEqual({ ok: 4, error: 0, cut_off: 0 });
+    // Each timed from its own start: three of ~20 ms and one of ≥ 50 ms, none from the epoch.
+    expect(http?.sum).toBeGreaterThanOrEqual(0.05 + 3 * 0.015);
+    expect(http?.sum).toBeLessThan(30);
+    const result = await worker.drain();
+    expect(result).toMatchObject({ exitCode: 0, abandoned: [] });
   });
 
   it('answers Connection: close from the start of the drain, or keeps alive if asked', async () => {
