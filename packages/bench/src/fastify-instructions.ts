@@ -3,16 +3,18 @@
 // Each variant's server runs under valgrind's callgrind with instrumentation off; it is warmed
 // up (WARM requests, JIT settled), then instrumentation is switched on for WINDOWS windows of
 // REQUESTS requests each (8 keep-alive connections, one request in flight on each, from a
-// client in this process, which valgrind does not see). The first window is a settling one
-// (switching instrumentation on retranslates the hot code); the figure is the last window's
-// instructions per request. It counts user-space instructions of every thread of the server
-// (JIT code, V8, Node, libuv), not the kernel's share (socket reads and writes), so the ratio
-// is roughly a lower bound of a CPU-time ratio: the adapter's cost is all in user space.
-// Same code, same inputs: bare Fastify repeats to within 0.1% from one process to the next.
+// client in this process, which valgrind does not see), a dump after each. The first window is
+// a settling one (switching instrumentation on retranslates the hot code); the figure is the
+// mean of the others, in instructions per request. It counts user-space instructions of every
+// thread of the server (JIT code, V8, Node, libuv), not the kernel's share (socket reads and
+// writes), so the ratio is roughly a lower bound of a CPU-time ratio: the adapter's cost is all
+// in user space. Why a mean over long windows: the garbage collector's periodic work lands in
+// some windows and not others (windows of 20,000 requests alternated between ~52,300 and
+// ~66,400 instructions per request for bare Fastify), and it is part of what a request costs.
 //
-// WARM (200000), REQUESTS (20000), WINDOWS (2), REPEATS (1) processes per variant; EXTRA and
+// WARM (100000), REQUESTS (40000), WINDOWS (4), REPEATS (1) processes per variant; EXTRA and
 // BEFORE add variants as in fastify-cost (fastify-variants.ts). Needs valgrind (callgrind_control).
-// About 2 minutes per variant and repeat.
+// About 4 minutes per variant and repeat; every window's figure is printed.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
@@ -25,9 +27,9 @@ import { promisify } from 'node:util';
 import { bare, fastifyVariants, type Variant } from './fastify-variants.js';
 import { fmt, median } from './stats.js';
 
-const warm = Number(process.env.WARM ?? 200_000);
-const requests = Number(process.env.REQUESTS ?? 20_000);
-const windows = Math.max(2, Number(process.env.WINDOWS ?? 2));
+const warm = Number(process.env.WARM ?? 100_000);
+const requests = Number(process.env.REQUESTS ?? 40_000);
+const windows = Math.max(2, Number(process.env.WINDOWS ?? 4));
 const repeats = Number(process.env.REPEATS ?? 1);
 const connections = 8;
 const target = 0.97;
@@ -93,7 +95,7 @@ async function callgrind(pid: number, ...args: string[]): Promise<void> {
 }
 
 /** One server process under callgrind: instructions per request in the last window. */
-async function measure(variant: Variant): Promise<number> {
+async function measure(variant: Variant, perWindow: number[]): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'handover-callgrind-'));
   let child: ChildProcess | undefined;
   let exited: Promise<unknown> | undefined;
@@ -126,11 +128,11 @@ async function measure(variant: Variant): Promise<number> {
     });
     const pid = server.pid as number;
     await send(port, warm);
-    let perRequest = Number.NaN;
+    // Instrumentation stays on from the settling window to the end: each dump zeroes the
+    // counters, so the windows follow each other with nothing switched in between.
+    await callgrind(pid, '-i', 'on');
     for (let w = 0; w < windows; w++) {
-      await callgrind(pid, '-i', 'on');
       await send(port, requests);
-      await callgrind(pid, '-i', 'off');
       await callgrind(pid, '-d');
       const dumps = (await readdir(dir)).filter((name) => /^out\.\d+$/.test(name)).sort();
       const last = dumps.at(-1);
@@ -138,10 +140,13 @@ async function measure(variant: Variant): Promise<number> {
       const text = await readFile(join(dir, last), 'utf8');
       const totals = /^totals: (\d+)/m.exec(text);
       if (!totals || Number(totals[1]) === 0) throw new Error(`no instructions counted in ${last}`);
-      perRequest = Number(totals[1]) / requests;
+      perWindow.push(Math.round(Number(totals[1]) / requests));
       await rm(join(dir, last));
     }
-    return perRequest;
+    // The settling window aside, the mean: the garbage collector's periodic work falls in some
+    // windows and not others, and belongs to the cost of a request.
+    const measured = perWindow.slice(1);
+    return measured.reduce((sum, n) => sum + n, 0) / measured.length;
   } finally {
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;
@@ -154,14 +159,17 @@ if (!existsSync(valgrind) || !existsSync(control)) {
   process.exit(0);
 }
 console.log(
-  `fastify-instructions: callgrind, ${warm} requests of warm-up, then ${windows} windows of ${requests} (the last counts), ${repeats} process(es) per variant`,
+  `fastify-instructions: callgrind, ${warm} requests of warm-up, then ${windows} windows of ${requests} (the first settles, the mean of the others counts), ${repeats} process(es) per variant`,
 );
 const counts = new Map<Variant, number[]>(variants.map((v) => [v, []]));
 for (let r = 0; r < repeats; r++) {
   for (const variant of variants) {
-    const perRequest = await measure(variant);
+    const perWindow: number[] = [];
+    const perRequest = await measure(variant, perWindow);
     counts.get(variant)?.push(perRequest);
-    console.log(`  ${variant.label}: ${Math.round(perRequest)} instructions per request`);
+    console.log(
+      `  ${variant.label}: ${Math.round(perRequest)} instructions per request (windows: ${perWindow.join(', ')})`,
+    );
   }
 }
 const base = median(counts.get(bare) ?? []);
