@@ -11,6 +11,15 @@ function deferred<T = void>() {
   return { promise, resolve };
 }
 
+/** Whether `tracker.whenIdle()`, called now, has resolved (read it after a microtask). */
+function watchIdle(tracker: TaskTracker): () => boolean {
+  let idle = false;
+  void tracker.whenIdle().then(() => {
+    idle = true;
+  });
+  return () => idle;
+}
+
 describe('TaskTracker', () => {
   it('runs no more tasks at once than its concurrency', async () => {
     const tracker = new TaskTracker(2, () => 0);
@@ -228,16 +237,13 @@ describe('TaskTracker', () => {
       work.begin();
       work.begin();
       expect(tracker.size).toBe(2);
-      let idle = false;
-      void tracker.whenIdle().then(() => {
-        idle = true;
-      });
+      const idle = watchIdle(tracker);
       work.end();
       await Promise.resolve();
-      expect(idle).toBe(false);
+      expect(idle()).toBe(false);
       work.end();
       await Promise.resolve();
-      expect(idle).toBe(true);
+      expect(idle()).toBe(true);
       expect(tracker.size).toBe(0);
     });
 
@@ -248,18 +254,15 @@ describe('TaskTracker', () => {
       const handle = tracker.track({ name: 'job' });
       a.begin();
       b.begin();
-      let idle = false;
-      void tracker.whenIdle().then(() => {
-        idle = true;
-      });
+      const idle = watchIdle(tracker);
       for (const end of [() => a.end(), () => handle.done()]) {
         end();
         await Promise.resolve();
-        expect(idle).toBe(false);
+        expect(idle()).toBe(false);
       }
       b.end();
       await Promise.resolve();
-      expect(idle).toBe(true);
+      expect(idle()).toBe(true);
     });
 
     it('ignores an end without a begin: one port cannot end the wait for the others', async () => {
@@ -270,14 +273,11 @@ describe('TaskTracker', () => {
       sloppy.end();
       sloppy.end();
       expect(tracker.size).toBe(1);
-      let idle = false;
-      void tracker.whenIdle().then(() => {
-        idle = true;
-      });
+      const idle = watchIdle(tracker);
       sloppy.begin();
       sloppy.end();
       await Promise.resolve();
-      expect(idle).toBe(false);
+      expect(idle()).toBe(false);
     });
 
     it('lists what the port lists, only while it counts any, among tasks oldest first', () => {

@@ -100,6 +100,9 @@ class TaskRecord implements TaskHandle {
   }
 }
 
+/** Times one finished piece of work in the task metrics (when they are on). */
+type TimeWork = (name: string, outcome: TaskOutcome, startedAt: number) => void;
+
 /** The worker's side of a {@link WorkCounter}: a count, and the port's lister. */
 class CountedWork implements WorkCounter {
   count = 0;
@@ -108,23 +111,21 @@ class CountedWork implements WorkCounter {
   readonly list: WorkLister;
   /** For the task metrics, which go by kind: `http:`. */
   readonly #name: string;
-  readonly #now: () => number;
   readonly #stamp: () => number;
-  readonly #stats: Stats | undefined;
+  readonly #time: TimeWork;
   readonly #settled: () => void;
 
   constructor(
     kind: string,
     list: WorkLister,
-    clocks: { now: () => number; stamp: () => number },
-    stats: Stats | undefined,
+    stamp: () => number,
+    time: TimeWork,
     settled: () => void,
   ) {
     this.#name = `${kind}:`;
     this.list = list;
-    this.#now = clocks.now;
-    this.#stamp = clocks.stamp;
-    this.#stats = stats;
+    this.#stamp = stamp;
+    this.#time = time;
     this.#settled = settled;
   }
 
@@ -137,10 +138,7 @@ class CountedWork implements WorkCounter {
     // A port that ends more than it began must not make the drain think others are done.
     if (this.count === 0) return;
     this.count--;
-    if (startedAt !== undefined && this.#stats?.enabled) {
-      const seconds = (this.#now() - startedAt) / 1000;
-      this.#stats.task(this.#name, this.aborted ? 'cut_off' : 'ok', seconds);
-    }
+    if (startedAt !== undefined) this.#time(this.#name, this.aborted ? 'cut_off' : 'ok', startedAt);
     if (this.count === 0) this.#settled();
   }
 }
@@ -277,8 +275,7 @@ export class TaskTracker {
    * the task metrics (`http`).
    */
   countWork(kind: string, list: WorkLister): WorkCounter {
-    const clocks = { now: this.#now, stamp: this.#stamp };
-    const counted = new CountedWork(kind, list, clocks, this.#stats, this.#settled);
+    const counted = new CountedWork(kind, list, this.#stamp, this.#time, this.#settled);
     this.#counted.push(counted);
     return counted;
   }
@@ -378,12 +375,13 @@ export class TaskTracker {
 
   #remove(record: TaskRecord, outcome: TaskOutcome): void {
     if (!this.#unlink(record)) return;
-    if (this.#stats?.enabled) {
-      const seconds = (this.#now() - record.submittedAt) / 1000;
-      this.#stats.task(record.name, record.aborted ? 'cut_off' : outcome, seconds);
-    }
+    this.#time(record.name, record.aborted ? 'cut_off' : outcome, record.submittedAt);
     if (this.#size === 0) this.#settled();
   }
+
+  readonly #time: TimeWork = (name, outcome, startedAt) => {
+    if (this.#stats?.enabled) this.#stats.task(name, outcome, (this.#now() - startedAt) / 1000);
+  };
 
   /** Some work ended: wakes who waits for none to be left, if none is. */
   readonly #settled = (): void => {

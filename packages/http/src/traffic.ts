@@ -179,7 +179,7 @@ export class Traffic implements ServedBy {
 
   /** A closed connection whose last responses Node never closed: they end now. */
   readonly #gone = (connection: Connection): void => {
-    for (; connection.counted > 0; connection.counted--) this.#work?.end(connection.startedAt);
+    while (connection.counted > 0 && this.#work !== undefined) this.#ended(connection);
     connection.active = 0;
   };
 
