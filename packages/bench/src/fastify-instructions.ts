@@ -94,8 +94,9 @@ async function callgrind(pid: number, ...args: string[]): Promise<void> {
   }
 }
 
-/** One server process under callgrind: instructions per request in the last window. */
-async function measure(variant: Variant, perWindow: number[]): Promise<number> {
+/** One server process under callgrind: instructions per request in each window, in order. */
+async function measure(variant: Variant): Promise<number[]> {
+  const perWindow: number[] = [];
   const dir = await mkdtemp(join(tmpdir(), 'handover-callgrind-'));
   let child: ChildProcess | undefined;
   let exited: Promise<unknown> | undefined;
@@ -143,10 +144,7 @@ async function measure(variant: Variant, perWindow: number[]): Promise<number> {
       perWindow.push(Math.round(Number(totals[1]) / requests));
       await rm(join(dir, last));
     }
-    // The settling window aside, the mean: the garbage collector's periodic work falls in some
-    // windows and not others, and belongs to the cost of a request.
-    const measured = perWindow.slice(1);
-    return measured.reduce((sum, n) => sum + n, 0) / measured.length;
+    return perWindow;
   } finally {
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;
@@ -164,8 +162,11 @@ console.log(
 const counts = new Map<Variant, number[]>(variants.map((v) => [v, []]));
 for (let r = 0; r < repeats; r++) {
   for (const variant of variants) {
-    const perWindow: number[] = [];
-    const perRequest = await measure(variant, perWindow);
+    const perWindow = await measure(variant);
+    // The settling window aside, the mean: the garbage collector's periodic work falls in some
+    // windows and not others, and belongs to the cost of a request.
+    const measured = perWindow.slice(1);
+    const perRequest = measured.reduce((sum, n) => sum + n, 0) / measured.length;
     counts.get(variant)?.push(perRequest);
     console.log(
       `  ${variant.label}: ${Math.round(perRequest)} instructions per request (windows: ${perWindow.join(', ')})`,
