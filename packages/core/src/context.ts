@@ -9,7 +9,7 @@ import type {
   TaskMeta,
   TaskTracker,
   WorkCounter,
-  WorkLister,
+  WorkTable,
 } from './tasks.js';
 import type { StopResult, Worker, WorkerSnapshot } from './types.js';
 
@@ -101,8 +101,8 @@ class Context implements PortContext {
   track(meta?: TaskMeta): TaskHandle {
     return this.#parts.tasks.track(meta);
   }
-  countWork(kind: string, list: WorkLister): WorkCounter {
-    return this.#parts.tasks.countWork(kind, list);
+  countWork(kind: string, table: WorkTable): WorkCounter {
+    return this.#parts.tasks.countWork(kind, table);
   }
   tasks(): TaskInfo[] {
     return this.#parts.tasks.list();

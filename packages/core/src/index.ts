@@ -27,7 +27,7 @@ export type {
   TaskInfo,
   TaskMeta,
   WorkCounter,
-  WorkLister,
+  WorkTable,
 } from './tasks.js';
 export type {
   ReadinessChange,

@@ -1,5 +1,5 @@
 import type { WorkerStats } from './stats.js';
-import type { TaskFn, TaskHandle, TaskInfo, TaskMeta, WorkCounter, WorkLister } from './tasks.js';
+import type { TaskFn, TaskHandle, TaskInfo, TaskMeta, WorkCounter, WorkTable } from './tasks.js';
 import type { StopResult, WorkerFacts, WorkerSnapshot } from './types.js';
 
 /** Why the drain started, as passed to {@link Port.draining}. */
@@ -60,11 +60,12 @@ export interface PortContext extends WorkerFacts {
   /**
    * Counts work the port keeps in a table of its own (an HTTP server's requests, on its
    * connections), for a hot path where a {@link track} handle per piece costs too much: the
-   * port calls `begin()` and, once per begin, `end()`; the worker calls `list` only when it
-   * needs the list (`worker.tasks()`, the log of work cut off at the deadline). `kind` names the
-   * work in the task metrics (`http`). Call it in `attach`.
+   * worker asks the table how much is in flight, and what, when it needs to know; the port
+   * stamps starts with the counter's clock and reports ends once the table is watched (see
+   * {@link WorkTable.watch}). `kind` names the work in the task metrics (`http`). Call it in
+   * `attach`.
    */
-  countWork(kind: string, list: WorkLister): WorkCounter;
+  countWork(kind: string, table: WorkTable): WorkCounter;
   /** The work in flight now. */
   tasks(): TaskInfo[];
   /** Reports a component's health; the worker is ready only while all are healthy. */

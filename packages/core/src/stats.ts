@@ -55,6 +55,7 @@ const labelKeys = new WeakMap<object, string>();
  */
 export class Stats {
   #enabled = false;
+  #onEnable: (() => void)[] = [];
   readonly #kinds = new Map<string, MutableKind>();
   readonly #counters = new Map<
     string,
@@ -66,7 +67,17 @@ export class Stats {
   }
 
   enable(): void {
+    if (this.#enabled) return;
     this.#enabled = true;
+    const listeners = this.#onEnable;
+    this.#onEnable = [];
+    for (const listener of listeners) listener();
+  }
+
+  /** Calls `listener` once stats are enabled: now if they are. */
+  whenEnabled(listener: () => void): void {
+    if (this.#enabled) listener();
+    else this.#onEnable.push(listener);
   }
 
   /** One piece of work ended after `seconds`. */

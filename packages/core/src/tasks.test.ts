@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HandoverError, TaskAbortedError } from './errors.js';
 import { Stats } from './stats.js';
-import { type TaskHandle, TaskTracker } from './tasks.js';
+import { type TaskHandle, type TaskInfo, TaskTracker } from './tasks.js';
 
 function deferred<T = void>() {
   let resolve!: (value: T) => void;
@@ -230,77 +230,110 @@ describe('TaskTracker', () => {
   });
 
   describe('work counted by a port (countWork)', () => {
-    it('is waited for by whenIdle and counted in size, and its end wakes the waiters', async () => {
+    /** A port's table: `pieces` is what it counts, `watched` whether the worker watches it. */
+    function portTable(list: (now: number) => TaskInfo[] = () => []) {
+      const table = {
+        pieces: 0,
+        watched: false,
+        count: () => table.pieces,
+        list: (now: number) => (table.pieces > 0 ? list(now) : []),
+        watch: () => {
+          table.watched = true;
+        },
+      };
+      return table;
+    }
+
+    it('counts what the table counts, and a reported end wakes the drain once it counts none', async () => {
       const tracker = new TaskTracker(1, () => 0);
-      const work = tracker.countWork('http', () => []);
+      const table = portTable();
+      const work = tracker.countWork('http', table);
       await tracker.whenIdle();
-      work.begin();
-      work.begin();
+      table.pieces = 2;
       expect(tracker.size).toBe(2);
       const idle = watchIdle(tracker);
+      table.pieces = 1;
       work.end();
       await Promise.resolve();
       expect(idle()).toBe(false);
+      table.pieces = 0;
       work.end();
       await Promise.resolve();
       expect(idle()).toBe(true);
       expect(tracker.size).toBe(0);
     });
 
-    it('waits for tasks and every counter alike: whichever ends last wakes the waiters', async () => {
+    it('waits for tasks and every table alike: whichever ends last wakes the waiters', async () => {
       const tracker = new TaskTracker(1, () => 0);
-      const a = tracker.countWork('http', () => []);
-      const b = tracker.countWork('http', () => []);
+      const a = portTable();
+      const b = portTable();
+      const workA = tracker.countWork('http', a);
+      const workB = tracker.countWork('http', b);
       const handle = tracker.track({ name: 'job' });
-      a.begin();
-      b.begin();
+      a.pieces = 1;
+      b.pieces = 1;
       const idle = watchIdle(tracker);
-      for (const end of [() => a.end(), () => handle.done()]) {
+      const ends = [
+        () => {
+          a.pieces = 0;
+          workA.end();
+        },
+        () => handle.done(),
+      ];
+      for (const end of ends) {
         end();
         await Promise.resolve();
         expect(idle()).toBe(false);
       }
-      b.end();
+      b.pieces = 0;
+      workB.end();
       await Promise.resolve();
       expect(idle()).toBe(true);
     });
 
-    it('ignores an end without a begin: one port cannot end the wait for the others', async () => {
+    it('watches its tables from the first wait for idle on, not before', async () => {
       const tracker = new TaskTracker(1, () => 0);
-      const sloppy = tracker.countWork('http', () => []);
-      const other = tracker.countWork('http', () => []);
-      other.begin();
-      sloppy.end();
-      sloppy.end();
-      expect(tracker.size).toBe(1);
-      const idle = watchIdle(tracker);
-      sloppy.begin();
-      sloppy.end();
-      await Promise.resolve();
-      expect(idle()).toBe(false);
+      const table = portTable();
+      tracker.countWork('http', table);
+      expect(tracker.size).toBe(0);
+      expect(tracker.list()).toEqual([]);
+      expect(table.watched).toBe(false);
+      await tracker.whenIdle();
+      expect(table.watched).toBe(true);
     });
 
-    it('lists what the port lists, only while it counts any, among tasks oldest first', () => {
+    it('watches its tables while task metrics are on: from the start, or from when they are enabled', () => {
+      const on = new Stats();
+      on.enable();
+      const early = portTable();
+      new TaskTracker(1, () => 0, on).countWork('http', early);
+      expect(early.watched).toBe(true);
+      const off = new Stats();
+      const late = portTable();
+      new TaskTracker(1, () => 0, off).countWork('http', late);
+      expect(late.watched).toBe(false);
+      off.enable();
+      expect(late.watched).toBe(true);
+    });
+
+    it('lists what the table lists among tasks, oldest first', () => {
       let now = 1000;
       const tracker = new TaskTracker(1, () => now);
-      let asked = 0;
-      const work = tracker.countWork('http', (at: number) => {
-        asked++;
-        return [{ name: 'http:GET', key: '/a', status: 'running' as const, ageMs: at - 200 }];
-      });
+      const table = portTable((at: number) => [
+        { name: 'http:GET', key: '/a', status: 'running' as const, ageMs: at - 200 },
+      ]);
+      tracker.countWork('http', table);
       tracker.track({ name: 'job', key: 'j' });
       expect(tracker.list().map((t) => t.key)).toEqual(['j']);
-      expect(asked).toBe(0);
-      work.begin();
+      table.pieces = 1;
       now = 1500;
       expect(tracker.list()).toEqual([
         { name: 'http:GET', key: '/a', status: 'running', ageMs: 1300 },
         { name: 'job', key: 'j', status: 'running', ageMs: 500 },
       ]);
-      expect(asked).toBe(1);
     });
 
-    it('returns the start of work on the stamp clock, and times from it when stats are on', () => {
+    it('stamps starts on the stamp clock, and times from them when stats are on', () => {
       let now = 1000;
       const stats = new Stats();
       const tracker = new TaskTracker(
@@ -309,33 +342,34 @@ describe('TaskTracker', () => {
         stats,
         () => 900,
       );
-      const work = tracker.countWork('http', () => []);
-      expect(work.begin()).toBe(900);
+      const work = tracker.countWork('http', portTable());
+      expect(work.stamp()).toBe(900);
       now = 1150;
       work.end(900);
       // Off: nothing timed.
       expect(stats.snapshot().kinds).toEqual([]);
       stats.enable();
-      work.begin();
       work.end(900);
-      work.begin();
       work.end();
       const http = stats.snapshot().kinds.find((k) => k.kind === 'http');
       // One timed (0.25 s); the one ended without a start (a probe) is not.
       expect([http?.count, http?.sum, http?.outcomes.ok]).toEqual([1, 0.25, 1]);
     });
 
-    it('reports what the port lists as cut off at the deadline, and times it as cut_off', () => {
+    it('reports what the table lists as cut off at the deadline, and times it as cut_off', () => {
       let now = 0;
       const stats = new Stats();
       stats.enable();
       const tracker = new TaskTracker(1, () => now, stats);
-      const work = tracker.countWork('http', () => [
+      const table = portTable(() => [
         { name: 'http:GET', key: '/sse', status: 'running', ageMs: 5 },
       ]);
-      const startedAt = work.begin();
+      const work = tracker.countWork('http', table);
+      table.pieces = 1;
+      const startedAt = work.stamp();
       now = 250;
       expect(tracker.abortAll('deadline').map((t) => t.key)).toEqual(['/sse']);
+      table.pieces = 0;
       work.end(startedAt);
       const http = stats.snapshot().kinds.find((k) => k.kind === 'http');
       expect(http?.outcomes).toEqual({ ok: 0, error: 0, cut_off: 1 });

@@ -28,28 +28,39 @@ export interface TaskHandle {
 }
 
 /**
- * Work a port keeps in a table of its own (an HTTP server's requests, on its connections), so
- * that the worker need not hold a record per piece: the port says when one begins and ends, and
- * the worker asks it for the list only when someone wants it (`worker.tasks()`, the log of work
- * cut off at the deadline). Get one with `PortContext.countWork()`. Unlike `track()`, it keeps
- * counting once the worker has drained: what still arrives is served, so it is listed too.
+ * A port's own table of its work in flight (an HTTP server's requests, on its connections), so
+ * that the worker need not hold a record per piece: the worker asks it how much is in flight and
+ * what, only when it needs to know (`worker.inFlight`, the registry's heartbeat, `worker.tasks()`,
+ * the log of work cut off at the deadline, a drain waiting for the last piece). Pass it to
+ * `PortContext.countWork()`. Unlike `track()`, the worker keeps asking once it has drained: what
+ * still arrives is served, so it is counted and listed too.
  */
-export interface WorkCounter {
+export interface WorkTable {
+  /** How many pieces of work are in flight now. */
+  count(): number;
+  /** The pieces of work in flight now; `now` is the worker's clock, for their ages. */
+  list(now: number): TaskInfo[];
   /**
-   * One more piece of work is in flight (the drain waits for it). Returns when it started on the
-   * worker's clock (read once per turn of the event loop): pass it to {@link end}.
+   * From now on, report every end as it happens ({@link WorkCounter.end}) and keep `count()`
+   * cheap: a drain waits for the last piece, or the task metrics time each. Until then a port may
+   * notice an end late (an HTTP request's at its connection's next request, or when asked), which
+   * spares it a listener per piece. Called once at most, possibly from within `countWork()`.
    */
-  begin(): number;
+  watch(): void;
+}
+
+/** The worker's side of a {@link WorkTable}: a clock for starts, and where ends are reported. */
+export interface WorkCounter {
+  /** When a piece of work starts, on the worker's clock (read once per turn of the loop). */
+  stamp(): number;
   /**
-   * One piece of work ended: call it once per {@link begin}. With `startedAt`, it is timed in the
-   * task metrics (when a metrics exporter enabled them), as `ok`, or `cut_off` after the drain
-   * deadline; without, it is only counted off (a probe that is not the worker's work).
+   * A piece of work ended (required for every end once the table is watched, harmless before).
+   * With `startedAt` (from {@link stamp}), it is timed in the task metrics when a metrics
+   * exporter enabled them, as `ok`, or `cut_off` after the drain deadline; without, it is not
+   * timed (a probe, which is not the worker's work). The table must already count it off.
    */
   end(startedAt?: number): void;
 }
-
-/** What a port's work table lists when asked: see {@link WorkCounter}. */
-export type WorkLister = (now: number) => TaskInfo[];
 
 /** A unit of work; `signal` fires at the drain deadline. */
 export type TaskFn<T> = (signal: AbortSignal) => T | PromiseLike<T>;
@@ -103,12 +114,12 @@ class TaskRecord implements TaskHandle {
 /** Times one finished piece of work in the task metrics (when they are on). */
 type TimeWork = (name: string, outcome: TaskOutcome, startedAt: number) => void;
 
-/** The worker's side of a {@link WorkCounter}: a count, and the port's lister. */
+/** The worker's side of a port's {@link WorkTable}. */
 class CountedWork implements WorkCounter {
-  count = 0;
   /** The drain deadline passed: what ends now was cut off. */
   aborted = false;
-  readonly list: WorkLister;
+  readonly table: WorkTable;
+  #watched = false;
   /** For the task metrics, which go by kind: `http:`. */
   readonly #name: string;
   readonly #stamp: () => number;
@@ -117,29 +128,32 @@ class CountedWork implements WorkCounter {
 
   constructor(
     kind: string,
-    list: WorkLister,
+    table: WorkTable,
     stamp: () => number,
     time: TimeWork,
     settled: () => void,
   ) {
     this.#name = `${kind}:`;
-    this.list = list;
+    this.table = table;
     this.#stamp = stamp;
     this.#time = time;
     this.#settled = settled;
   }
 
-  begin(): number {
-    this.count++;
+  stamp(): number {
     return this.#stamp();
   }
 
   end(startedAt?: number): void {
-    // A port that ends more than it began must not make the drain think others are done.
-    if (this.count === 0) return;
-    this.count--;
     if (startedAt !== undefined) this.#time(this.#name, this.aborted ? 'cut_off' : 'ok', startedAt);
-    if (this.count === 0) this.#settled();
+    this.#settled();
+  }
+
+  /** Asks the port for every end as it happens, from now on. */
+  watch(): void {
+    if (this.#watched) return;
+    this.#watched = true;
+    this.table.watch();
   }
 }
 
@@ -190,7 +204,7 @@ export class TaskTracker {
   /** Tasks queued or running, plus tracked and counted work. */
   get size(): number {
     let size = this.#size;
-    for (const counted of this.#counted) size += counted.count;
+    for (const counted of this.#counted) size += counted.table.count();
     return size;
   }
 
@@ -271,17 +285,22 @@ export class TaskTracker {
 
   /**
    * Counts work that a port keeps in a table of its own: cheaper than a {@link track} handle
-   * per piece; `list` says what is in flight when the worker needs to know. `kind` names it in
-   * the task metrics (`http`).
+   * per piece. `kind` names it in the task metrics (`http`); while they are on, the table is
+   * watched (every end is reported, to be timed).
    */
-  countWork(kind: string, list: WorkLister): WorkCounter {
-    const counted = new CountedWork(kind, list, this.#stamp, this.#time, this.#settled);
+  countWork(kind: string, table: WorkTable): WorkCounter {
+    const counted = new CountedWork(kind, table, this.#stamp, this.#time, this.#settled);
     this.#counted.push(counted);
+    this.#stats?.whenEnabled(() => counted.watch());
     return counted;
   }
 
-  /** Resolves when no task is queued, running, tracked or counted. */
+  /**
+   * Resolves when no task is queued, running, tracked or counted. From the first call on, ports
+   * report every end of their counted work as it happens.
+   */
   whenIdle(): Promise<void> {
+    for (const counted of this.#counted) counted.watch();
     if (this.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
@@ -296,9 +315,7 @@ export class TaskTracker {
       ageMs: now - r.submittedAt,
     }));
     const before = list.length;
-    for (const counted of this.#counted) {
-      if (counted.count > 0) list.push(...counted.list(now));
-    }
+    for (const counted of this.#counted) list.push(...counted.table.list(now));
     if (list.length === before) return list;
     // Stable: the port's entries go among the tasks by age, equal ages keeping their order.
     return list.sort((a, b) => b.ageMs - a.ageMs);

@@ -5,11 +5,19 @@ import { rememberSocket, type ServedBy } from './request-tracking.js';
 /** One HTTP-level connection of an attached server. */
 export interface Connection {
   readonly socket: Socket;
-  /** Requests received and not yet answered (more than one when pipelined). */
+  /**
+   * Whether each of this connection's responses is listened to (its end noticed when it closes):
+   * once the worker watches the server's work, from the drain on, or after a pipelined request.
+   * Until then `active` and `counted` are not kept: the connection has one request at most, its
+   * latest `response`, and that request has ended once the response is destroyed (closed).
+   */
+  watched: boolean;
+  /** Requests received and not yet answered (more than one when pipelined); kept when watched. */
   active: number;
   /**
    * Of those, the ones counted as the worker's in-flight work (probes are not): the server's
-   * table of requests in flight is its connections.
+   * table of requests in flight is its connections. Unwatched: 1 from a request until it is
+   * released, whether or not it has ended since.
    */
   counted: number;
   /**
@@ -25,8 +33,8 @@ export interface Connection {
   /** Handed over to an `upgrade` listener (WebSocket): no longer HTTP. */
   upgraded: boolean;
   /**
-   * The latest response not yet finished. With pipelining, earlier ones may be pending too;
-   * the latest is the one whose `Connection: close` ends the connection.
+   * The latest response; when watched, only until it closes. With pipelining, earlier ones may
+   * be pending too; the latest is the one whose `Connection: close` ends the connection.
    */
   response: ServerResponse | undefined;
   /**
@@ -85,6 +93,7 @@ export class Connections {
   add(socket: Socket): Connection {
     const connection: Connection = {
       socket,
+      watched: false,
       active: 0,
       counted: 0,
       startedAt: 0,

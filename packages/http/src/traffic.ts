@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { Server as TlsServer } from 'node:tls';
-import type { PortContext, TaskInfo, WorkCounter } from '@handover/core';
+import type { PortContext, TaskInfo, WorkCounter, WorkTable } from '@handover/core';
 import { pathOf } from './answer.js';
 import { type Connection, Connections } from './connections.js';
 import type { ServedBy } from './request-tracking.js';
@@ -37,16 +37,25 @@ export interface DrainTiming {
  * nothing left to do once closing.
  *
  * Requests in flight are counted on their connections (which the close needs anyway), not with
- * a task handle each: the worker gets the count as it changes and asks for the list only when it
- * needs it (`worker.tasks()`, the log of work cut off at the deadline). On Fastify's hello-world
- * a handle per request cost ~1,300 instructions a request, 2.5% of the whole.
+ * a task handle each: the worker asks this table how many there are, and which, when it needs
+ * to know (on Fastify's hello-world a handle per request cost ~1,300 instructions a request,
+ * 2.5% of the whole). Until the worker watches the table (a drain waits for the last request,
+ * or task metrics time each) or the drain begins, no response is listened to: a connection
+ * carries one request at a time, and it has ended once its response is destroyed, which the
+ * connection's next request, or the worker's question, finds out. A response's `close`
+ * listener cost ~730 instructions a request. A pipelined request (its connection's previous
+ * response still open) makes its connection watched.
  */
-export class Traffic implements ServedBy {
+export class Traffic implements ServedBy, WorkTable {
   readonly connections: Connections;
   /** Fires when the server starts closing (see `closingSignal()`). */
   readonly closingSignal: AbortSignal;
   readonly #options: TrafficOptions;
   #work: WorkCounter | undefined;
+  /** Every connection is watched (see {@link Connection.watched}): the worker asked, or the drain began. */
+  #watching = false;
+  /** The counted requests of watched connections, kept as they begin and end. */
+  #watchedCount = 0;
   /** Requests released from the count (probes) whose response has not closed yet. */
   readonly #released = new WeakSet<IncomingMessage>();
   #releasedOpen = 0;
@@ -64,7 +73,7 @@ export class Traffic implements ServedBy {
 
   /** Listens to `server`; its requests count as the worker's in-flight work. */
   install(server: Server, context: Pick<PortContext, 'countWork'>): void {
-    this.#work = context.countWork('http', this.#list);
+    this.#work = context.countWork('http', this);
     server.on('connection', () => {
       this.#arrivals++;
     });
@@ -115,29 +124,92 @@ export class Traffic implements ServedBy {
     this.connections.closeAllWhenQuiet(this.#options.newConnectionGraceMs);
   }
 
-  /** From now on each connection's last activity is timed; until now, now stands for it. */
+  /**
+   * From now on each connection's last activity is timed; until now, now stands for it. The
+   * close goes by every response's end, so every connection is watched from here on.
+   */
   #startStamping(): void {
     if (this.#stamping) return;
     this.#stamping = true;
+    this.watch();
     this.connections.stampAll(Date.now());
   }
 
-  // The hot path: one call per request, so no closure, no string building, no WeakMap.
+  /** From now on every response is listened to (see {@link WorkTable.watch}). */
+  watch(): void {
+    if (this.#watching) return;
+    this.#watching = true;
+    for (const connection of this.connections.values()) {
+      if (!connection.watched) this.#watch(connection);
+    }
+  }
+
+  /** Listens to the response of an unwatched connection, if it is still open, and to every later one. */
+  #watch(connection: Connection): void {
+    connection.watched = true;
+    const res = connection.response;
+    if (res === undefined || res.destroyed) {
+      connection.response = undefined;
+      connection.active = 0;
+      connection.counted = 0;
+      return;
+    }
+    connection.active = 1;
+    // Released while unwatched (a probe): its close must not count off another request.
+    if (connection.counted === 0) {
+      this.#released.add(res.req);
+      this.#releasedOpen++;
+    }
+    this.#watchedCount += connection.counted;
+    res.on('close', this.#onResponseClose);
+  }
+
+  /** How many requests are in flight now (see {@link WorkTable.count}). */
+  count(): number {
+    if (this.#watching) return this.#watchedCount;
+    let count = 0;
+    for (const connection of this.connections.values()) count += this.#inFlight(connection);
+    return count;
+  }
+
+  /** A connection's counted requests in flight. */
+  #inFlight(connection: Connection): number {
+    if (connection.watched) return connection.counted;
+    const res = connection.response;
+    return connection.counted > 0 && res !== undefined && !res.destroyed ? 1 : 0;
+  }
+
+  // The hot path: one call per request, so no closure, no string building, no WeakMap, and
+  // until the connection is watched no listener either.
   readonly #onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const socket = req.socket;
     const connection = this.connections.get(socket) ?? this.#onConnection(socket);
-    connection.active++;
     connection.served++;
-    connection.response = res;
     if (this.#closing || (this.#draining && !this.#options.keepAliveWhileDraining)) {
       res.setHeader('connection', 'close');
     }
     connection.method = req.method;
     connection.url = req.url;
     const work = this.#work;
+    if (!connection.watched) {
+      const previous = connection.response;
+      // The previous request has ended (always, unless this one was pipelined behind it).
+      if (previous === undefined || previous.destroyed) {
+        connection.response = res;
+        if (work !== undefined) {
+          connection.counted = 1;
+          connection.startedAt = work.stamp();
+        }
+        return;
+      }
+      this.#watch(connection);
+    }
+    connection.active++;
+    connection.response = res;
     if (work !== undefined) {
-      const startedAt = work.begin();
+      const startedAt = work.stamp();
       if (connection.counted++ === 0) connection.startedAt = startedAt;
+      this.#watchedCount++;
     }
     res.on('close', this.#onResponseClose);
   };
@@ -174,6 +246,7 @@ export class Traffic implements ServedBy {
     // Every request gets a connection first, and each is counted once.
     if (this.#work === undefined || connection === undefined || connection.counted === 0) return;
     connection.counted--;
+    this.#watchedCount--;
     this.#work.end(connection.startedAt);
   }
 
@@ -187,12 +260,18 @@ export class Traffic implements ServedBy {
   release(req: IncomingMessage): void {
     const connection = this.connections.get(req.socket);
     if (this.#work === undefined || connection === undefined || connection.counted === 0) return;
+    if (!connection.watched) {
+      const res = connection.response;
+      if (res?.req === req && !res.destroyed) connection.counted = 0;
+      return;
+    }
     // Answered already (the connection has moved on to another request): nothing to release.
     if (connection.counted === 1 && connection.response?.req !== req) return;
     if (this.#released.has(req)) return;
     this.#released.add(req);
     this.#releasedOpen++;
     connection.counted--;
+    this.#watchedCount--;
     this.#work.end();
   }
 
@@ -201,10 +280,11 @@ export class Traffic implements ServedBy {
    * named after the latest request as it arrived (pipelined requests, rare, share its name and
    * its first one's start).
    */
-  readonly #list = (now: number): TaskInfo[] => {
+  list(now: number): TaskInfo[] {
     const list: TaskInfo[] = [];
     for (const connection of this.connections.values()) {
-      for (let i = 0; i < connection.counted; i++) {
+      const inFlight = this.#inFlight(connection);
+      for (let i = 0; i < inFlight; i++) {
         list.push({
           name: taskName(connection.method),
           key: connection.url === undefined ? undefined : pathOf(connection.url),
@@ -214,10 +294,11 @@ export class Traffic implements ServedBy {
       }
     }
     return list;
-  };
+  }
 
   #onConnection(socket: Socket): Connection {
     const connection = this.connections.add(socket);
+    connection.watched = this.#watching;
     if (this.#stamping) connection.lastActiveAt = Date.now();
     if (this.#closing) {
       this.connections.closeWhenQuiet(connection, this.#options.newConnectionGraceMs);

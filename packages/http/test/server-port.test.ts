@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage } from 'node:http';
+import { Agent, createServer, type IncomingMessage } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { connect, type Socket } from 'node:net';
 import { isHandoverError, type PortContext } from '@handover/core';
@@ -79,6 +79,55 @@ describe('attachServer', () => {
     });
     const result = await worker.drain();
     expect(result).toMatchObject({ exitCode: 0, abandoned: [] });
+  });
+
+  it('counts keep-alive requests without a listener each until the drain, which waits for the one in flight', async () => {
+    const { worker } = testWorker();
+    const seen: { inflight: number; closeListeners: number }[] = [];
+    let answerSlow: (() => void) | undefined;
+    let slowClosing: AbortSignal | undefined;
+    const server = createServer((req, res) => {
+      // The port's `request` listener ran first: a `close` listener of its own would show here.
+      seen.push({ inflight: worker.inflight, closeListeners: res.listenerCount('close') });
+      if (req.url !== '/slow') {
+        res.end('ok');
+        return;
+      }
+      slowClosing = closingSignal(req);
+      answerSlow = () => res.end('slow');
+    });
+    attachServer(worker, server);
+    const port = await listenOn(server);
+    await worker.start();
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    for (const path of ['/a', '/b', '/c']) {
+      const { reusedSocket } = await httpRequest({ port, path, agent });
+      // Each request on the one connection ended, and the next one finds it so.
+      expect(reusedSocket).toBe(path !== '/a');
+      expect(worker.inflight).toBe(0);
+    }
+    expect(seen).toEqual(Array(3).fill({ inflight: 1, closeListeners: 0 }));
+    const slow = httpRequest({ port, path: '/slow', agent });
+    await waitFor(() => answerSlow !== undefined, { what: 'the slow request to arrive' });
+    expect(worker.inflight).toBe(1);
+    expect(worker.tasks().map((t) => `${t.name} ${t.key}`)).toEqual(['http:GET /slow']);
+    let drained = false;
+    const drain = worker.drain().then((result) => {
+      drained = true;
+      return result;
+    });
+    // The server is closing (the drain is past its delay and waits for the work in flight): a
+    // drain that did not know of the request would be done a few turns from here.
+    await waitFor(() => slowClosing?.aborted === true, { what: 'the server to start closing' });
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(drained).toBe(false);
+    // Watched from the drain on: counted as it was, and counted off when it ends.
+    expect(worker.inflight).toBe(1);
+    answerSlow?.();
+    expect((await slow).body).toBe('slow');
+    expect(await drain).toMatchObject({ exitCode: 0, abandoned: [] });
+    expect(worker.inflight).toBe(0);
+    agent.destroy();
   });
 
   it('stops counting a request whose client goes away under it, and times every request', async () => {
