@@ -30,7 +30,7 @@ export interface TaskHandle {
 /**
  * A port's own table of its work in flight (an HTTP server's requests, on its connections), so
  * that the worker need not hold a record per piece: the worker asks it how much is in flight and
- * what, only when it needs to know (`worker.inFlight`, the registry's heartbeat, `worker.tasks()`,
+ * what, only when it needs to know (`worker.inflight`, the registry's heartbeat, `worker.tasks()`,
  * the log of work cut off at the deadline, a drain waiting for the last piece). Pass it to
  * `PortContext.countWork()`. Unlike `track()`, the worker keeps asking once it has drained: what
  * still arrives is served, so it is counted and listed too.

@@ -109,6 +109,9 @@ export class HttpServerPortImpl implements HttpServerPort {
         'the server is closing: the worker is draining',
       ),
     );
+    // Closed by its app (`fastify.close()`) rather than by a drain: the connections' counts of
+    // requests in flight are kept only once the traffic is watched.
+    this.#traffic.watch();
     this.#log?.info({ server: this.name, ...this.#traffic.connections.counts() }, 'server closing');
     this.#traffic.startClosing();
     const { onClosing } = this.#options;

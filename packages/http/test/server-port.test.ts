@@ -130,6 +130,29 @@ describe('attachServer', () => {
     agent.destroy();
   });
 
+  it('logs the request in flight as busy when its app closes the server before any drain', async () => {
+    const { worker, logger } = testWorker();
+    let answer: (() => void) | undefined;
+    const server = createServer((req, res) => {
+      if (req.url === '/slow') answer = () => res.end('slow');
+      else res.end('ok');
+    });
+    const port = attachServer(worker, server);
+    const listening = await listenOn(server);
+    await worker.start();
+    const agent = new Agent({ keepAlive: true, maxSockets: 2 });
+    await httpRequest({ port: listening, path: '/a', agent });
+    const slow = httpRequest({ port: listening, path: '/slow', agent });
+    await waitFor(() => answer !== undefined, { what: 'the slow request to arrive' });
+    // As the Fastify plugin's preClose hook does when the app calls fastify.close().
+    port.beginClose();
+    const closing = logger.entries.find((e) => e.message === 'server closing');
+    expect(closing?.fields).toMatchObject({ busy: 1, idle: 0 });
+    answer?.();
+    expect((await slow).body).toBe('slow');
+    agent.destroy();
+  });
+
   it('stops counting a request whose client goes away under it, and times every request', async () => {
     const { worker } = testWorker();
     let context!: PortContext;
