@@ -157,32 +157,40 @@ describe('workers on a 3-node cluster', () => {
     const load = await startLoad(service, requesterNode.url, requesterNode.url);
     await load.progress(50, 'steady load before the lame duck');
     await node.lameDuck();
-    const moved = await Promise.all(
-      fleet.children.map((c) =>
-        c.waitForLog((l) => /move(d)? to another NATS server/.test(String(l.msg)), {
-          timeoutMs: 20_000,
-          what: 'the worker to leave the lame-duck node',
-        }),
-      ),
-    );
-    await load.progress(50, 'load after the move');
-    await load.stop();
-    const { counts } = load;
-    const figures = {
-      moves: moved.map((l) => `${l.msg} (${String(l.pausedMs)} ms paused)`),
-      plain: `${counts.plainOk} ok, ${counts.plainFailed.length} failed`,
-      client: `${counts.clientOk} ok, ${counts.clientFailed.length} failed`,
-    };
-    console.log(`lame duck, every worker on the node: ${JSON.stringify(figures)}`);
-    const detail = JSON.stringify({ ...figures, ...counts });
-    expect(
-      moved.map((l) => l.msg),
-      detail,
-    ).toEqual(Array(3).fill('moved to another NATS server'));
-    expect(counts.plainFailed, detail).toEqual([]);
-    expect(counts.clientFailed, detail).toEqual([]);
-    await node.exited();
-    expect(await fleet.stop()).toEqual([0, 0, 0]);
+    // Whatever fails below, the node leaves the cluster before the next test (which would
+    // otherwise see it go offline halfway: `no suitable peers for placement`); afterEach
+    // restarts it.
+    try {
+      const moved = await Promise.all(
+        fleet.children.map((c) =>
+          c.waitForLog((l) => /move(d)? to another NATS server/.test(String(l.msg)), {
+            timeoutMs: 20_000,
+            what: 'the worker to leave the lame-duck node',
+          }),
+        ),
+      );
+      await load.progress(50, 'load after the move');
+      await load.stop();
+      const { counts } = load;
+      const figures = {
+        moves: moved.map((l) => `${l.msg} (${String(l.pausedMs)} ms paused)`),
+        plain: `${counts.plainOk} ok, ${counts.plainFailed.length} failed`,
+        client: `${counts.clientOk} ok, ${counts.clientFailed.length} failed`,
+      };
+      console.log(`lame duck, every worker on the node: ${JSON.stringify(figures)}`);
+      const detail = JSON.stringify({ ...figures, ...counts });
+      expect(
+        moved.map((l) => l.msg),
+        detail,
+      ).toEqual(Array(3).fill('moved to another NATS server'));
+      expect(counts.plainFailed, detail).toEqual([]);
+      expect(counts.clientFailed, detail).toEqual([]);
+      await node.exited();
+      expect(await fleet.stop()).toEqual([0, 0, 0]);
+    } finally {
+      // At once if it has exited already.
+      await node.exited();
+    }
   }, 120_000);
 
   it('lose nothing while every broker is restarted one after the other', async () => {
