@@ -156,10 +156,7 @@ export class Traffic implements ServedBy, WorkTable {
     }
     connection.active = 1;
     // Released while unwatched (a probe): its close must not count off another request.
-    if (connection.counted === 0) {
-      this.#released.add(res.req);
-      this.#releasedOpen++;
-    }
+    if (connection.counted === 0) this.#markReleased(res.req);
     this.#watchedCount += connection.counted;
     res.on('close', this.#onResponseClose);
   }
@@ -268,11 +265,16 @@ export class Traffic implements ServedBy, WorkTable {
     // Answered already (the connection has moved on to another request): nothing to release.
     if (connection.counted === 1 && connection.response?.req !== req) return;
     if (this.#released.has(req)) return;
-    this.#released.add(req);
-    this.#releasedOpen++;
+    this.#markReleased(req);
     connection.counted--;
     this.#watchedCount--;
     this.#work.end();
+  }
+
+  /** Its response's close will not count a request off (see {@link #responseDone}). */
+  #markReleased(req: IncomingMessage): void {
+    this.#released.add(req);
+    this.#releasedOpen++;
   }
 
   /**
