@@ -37,16 +37,24 @@ interface Row {
   results: LbRollResult[];
 }
 const rows: Row[] = [];
-/** What the balancer said about each failed request (HAProxy logs only failed ones). */
+/**
+ * What the balancer said about each failed request (HAProxy logs only failed ones, nginx its
+ * errors), and the old instances' close logs, to place a failure against the close. All of the
+ * balancer's lines (up to 40): a refused connection retried elsewhere is not a failure, but its
+ * time can place one.
+ */
 const why = (result: LbRollResult): string =>
   result.load.failed === 0
     ? ''
     : `\n    ${[
+        `load started ${new Date(result.load.startedAt).toISOString()} (samples count from it)`,
         ...result.load.samples,
         ...result.lbLog
           .split('\n')
-          .filter((line) => line && !/Connection refused|Proxy .* started|signal/.test(line))
-          .slice(0, 8),
+          // HAProxy also logs requests it redispatched ("+1"), answered and closed normally ("----").
+          .filter((line) => line && !/Proxy .* started| ---- /.test(line))
+          .slice(0, 40),
+        ...result.closeLogs,
       ].join('\n    ')}`;
 const row = (adapter: string, setup: string): Row => {
   let found = rows.find((r) => r.adapter === adapter && r.setup === setup);
