@@ -8,8 +8,16 @@ import {
 } from '@handover/core';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { Bridges, unservedMs } from './bridge.js';
 import { type Codec, jsonCodec } from './codec.js';
-import { checkServer, openConnection, resolveServers, serverAtLeast, sleep } from './connection.js';
+import {
+  checkServer,
+  openConnection,
+  resolveServers,
+  serverAtLeast,
+  sleep,
+  within,
+} from './connection.js';
 import { type Intake, RequestIntake } from './intake.js';
 import { JetStreamIntake } from './jetstream-intake.js';
 import {
@@ -29,28 +37,19 @@ import { watchStatus } from './status.js';
 import { invalidOption } from './validate.js';
 import { buildEvent, encodeJson, type WorkerEventType } from './wire.js';
 
-/** Bound of each step of a lame-duck move: pausing intake, then reconnecting. */
+/**
+ * Bound of each step of a lame-duck move: opening the bridge, pausing intake, then
+ * reconnecting.
+ */
 const moveStepMs = 10_000;
 /**
- * A lame-duck move starts after a random delay up to this: the workers of a service on the
- * node each pause their intake for a moment, and if they all paused at once nobody would
- * subscribe to the service's subject (a requester gets "no responders"). Well under
- * nats-server's `lame_duck_grace_period` (10 s by default), after which it closes clients.
+ * A lame-duck move starts after a random delay up to this: the workers of a node do not all
+ * reconnect at once, and when a worker cannot open a bridge it pauses its intake for the move
+ * (if all paused at once nobody would subscribe to the service's subject: a requester gets
+ * "no responders"). Well under nats-server's `lame_duck_grace_period` (10 s by default), after
+ * which it closes clients.
  */
 const moveSpreadMs = 2000;
-
-/** Whether `step` settled within `ms`; the timer is cleared either way. */
-async function within(step: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([step.then(() => true as const), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Labels of `handover_jetstream_settled_total`, made once. */
 const settledLabels = {
@@ -100,6 +99,8 @@ class NatsAdapter implements NatsBroker {
   /** Moving to another server (lame duck), and what the move waits for. */
   #moving = false;
   #onReconnect: (() => void) | undefined;
+  /** Make before break for a move; only on a connection the adapter owns, with a handler. */
+  #bridges: Bridges | undefined;
 
   constructor(options: NatsBrokerOptions) {
     this.#options = options;
@@ -128,14 +129,26 @@ class NatsAdapter implements NatsBroker {
 
   async connect(signal: AbortSignal): Promise<void> {
     const { context, logger, names } = this.#use();
+    const name = `handover:${context.service}:${context.id}`;
     const nc =
       this.#options.nc ??
       (await openConnection(this.#options, signal, {
-        name: `handover:${context.service}:${context.id}`,
+        name,
         logger,
         env: context.env,
         waiting: (detail) => context.setHealth('nats', false, detail),
       }));
+    if (this.#options.nc === undefined && this.#options.handler) {
+      this.#bridges = new Bridges({
+        settings: this.#options,
+        env: context.env,
+        name,
+        logger,
+        stopSignal: context.stopSignal,
+        intake: (on) => this.#requestIntake(on),
+        timeoutMs: moveStepMs,
+      });
+    }
     context.setHealth('nats', true);
     this.#nc = nc;
     const js = this.#options.jetstream;
@@ -187,11 +200,13 @@ class NatsAdapter implements NatsBroker {
   }
 
   /**
-   * Leaves a server in lame duck mode without losing a task: intake is paused first (the server
-   * stops routing here, what it delivered is answered on this connection), then the connection
-   * moves to another server and intake resumes there. Other workers take the work meanwhile;
-   * each worker starts its move after a random delay (up to {@link moveSpreadMs}), so that the
-   * workers of one node do not all pause at once.
+   * Leaves a server in lame duck mode without losing a task, make before break: a bridge (a
+   * second connection with its own request intake) subscribes on another server first; then
+   * intake is paused (the server stops routing here, what it delivered is answered on this
+   * connection), the connection moves to another server and intake resumes there; then the
+   * bridge answers what it was given and closes. Without a bridge (no other server reachable)
+   * other workers take the work meanwhile: each worker starts its move after a random delay (up
+   * to {@link moveSpreadMs}), so that the workers of one node do not all pause at once.
    */
   async #moveAway(nc: NatsConnection): Promise<void> {
     const { context, logger } = this.#use();
@@ -204,8 +219,29 @@ class NatsAdapter implements NatsBroker {
       this.#moving = false;
       return;
     }
+    // Not before `open()`: a bridge must not take tasks while the worker warms up.
+    const requests = this.#intakes.some((intake) => intake instanceof RequestIntake);
+    const bridge = requests ? await this.#bridges?.open(nc) : undefined;
     const started = Date.now();
-    let moved = false;
+    const moved = await this.#reconnectElsewhere(nc);
+    if (!context.stopSignal.aborted) await this.#resume(nc);
+    const resumed = Date.now();
+    this.#moving = false;
+    const facts = {
+      server: nc.getServer(),
+      pausedMs: resumed - started,
+      ...(requests
+        ? { bridged: bridge !== undefined, unservedMs: unservedMs(bridge, started, resumed) }
+        : {}),
+    };
+    if (moved) logger.info(facts, 'moved to another NATS server');
+    else logger.warn(facts, 'did not move to another NATS server: intake resumed here');
+    if (bridge) await this.#bridges?.retire(bridge);
+  }
+
+  /** Pauses intake, then reconnects `nc` elsewhere: whether it did within the bound. */
+  async #reconnectElsewhere(nc: NatsConnection): Promise<boolean> {
+    const { logger } = this.#use();
     try {
       // Tasks still running after the bound answer on the new connection (replies are routed
       // across the cluster): the pause only spares them a reply lost with the old socket.
@@ -219,16 +255,22 @@ class NatsAdapter implements NatsBroker {
         this.#onReconnect = resolve;
       });
       nc.reconnect();
-      moved = await within(reconnected, moveStepMs);
+      return await within(reconnected, moveStepMs);
     } catch (error) {
       logger.warn({ error: describeError(error) }, 'could not move to another NATS server');
+      return false;
     } finally {
       this.#onReconnect = undefined;
-      this.#moving = false;
-      if (!context.stopSignal.aborted) for (const intake of this.#intakes) intake.resume();
-      const facts = { server: nc.getServer(), pausedMs: Date.now() - started };
-      if (moved) logger.info(facts, 'moved to another NATS server');
-      else logger.warn(facts, 'did not move to another NATS server: intake resumed here');
+    }
+  }
+
+  /** Intake again on `nc`, flushed: the server has the subscriptions before a bridge goes. */
+  async #resume(nc: NatsConnection): Promise<void> {
+    try {
+      for (const intake of this.#intakes) intake.resume();
+      await within(nc.flush(), moveStepMs);
+    } catch (error) {
+      this.#use().logger.warn({ error: describeError(error) }, 'could not resume task intake');
     }
   }
 
@@ -251,15 +293,7 @@ class NatsAdapter implements NatsBroker {
     const codec = (this.#options.codec ?? jsonCodec) as Codec<unknown, unknown>;
     const { handler, jetstream: js } = this.#options;
     if (handler && !signal.aborted) {
-      const intake = new RequestIntake({
-        nc,
-        names,
-        context,
-        logger,
-        handler,
-        codec,
-        maxPayloadBytes: this.#options.maxPayloadBytes ?? nc.info?.max_payload ?? 1024 * 1024,
-      });
+      const intake = this.#requestIntake(nc);
       intake.open();
       this.#intakes.push(intake);
     }
@@ -306,6 +340,22 @@ class NatsAdapter implements NatsBroker {
     logger.info({ endpoints: this.#endpoints() }, 'registered');
   }
 
+  /** The request intake on `nc`: the worker's own, or a bridge's during a move. */
+  #requestIntake(nc: NatsConnection): RequestIntake {
+    const { context, logger, names } = this.#use();
+    const handler = this.#options.handler;
+    if (!handler) throw new Error('the NATS adapter has no handler');
+    return new RequestIntake({
+      nc,
+      names,
+      context,
+      logger,
+      handler,
+      codec: (this.#options.codec ?? jsonCodec) as Codec<unknown, unknown>,
+      maxPayloadBytes: this.#options.maxPayloadBytes ?? nc.info?.max_payload ?? 1024 * 1024,
+    });
+  }
+
   async heartbeat(): Promise<void> {
     await this.#writeEntry();
   }
@@ -320,6 +370,7 @@ class NatsAdapter implements NatsBroker {
   async stopIntake(): Promise<void> {
     await Promise.all([
       ...this.#intakes.map((intake) => intake.close()),
+      this.#bridges?.stopIntake(),
       this.#serviceApi?.close(),
     ]);
     this.#attached?.logger.info({ state: this.#attached.context.state }, 'task intake closed');
@@ -339,6 +390,7 @@ class NatsAdapter implements NatsBroker {
 
   async close(): Promise<void> {
     this.#stopWatchingStatus?.();
+    await this.#bridges?.close();
     const nc = this.#nc;
     if (!nc || nc.isClosed()) return;
     if (this.#options.nc) await nc.flush();

@@ -151,14 +151,7 @@ export async function openConnection(
   signal: AbortSignal,
   { name, logger, env, waiting }: ConnectContext,
 ): Promise<NatsConnection> {
-  const servers = resolveServers(settings, env);
-  const options = credentialsFromUrls({
-    name,
-    maxReconnectAttempts: -1,
-    ...settings.connection,
-    ...(servers === undefined ? {} : { servers }),
-  });
-  if (settings.credsFile !== undefined) options.authenticator = readCreds(settings.credsFile);
+  const options = connectionOptions(settings, env, name);
   const shown = serverList(options);
   logger.info({ servers: shown }, 'connecting to NATS');
   let loggedAt = Number.NEGATIVE_INFINITY;
@@ -190,6 +183,51 @@ export async function openConnection(
     }
     await sleep(options.reconnectTimeWait ?? 2000, signal);
   }
+}
+
+/**
+ * The temporary second connection of a lame-duck move (make before break): the worker's
+ * settings (auth, TLS, creds; its connection's name with `:move` appended), but `servers`
+ * instead of the configured list, and no reconnect: each server is tried once. Rejects when
+ * all refuse, or when `signal` fires (a connection that completes afterwards is closed).
+ */
+export function openMoveConnection(
+  settings: ConnectionSettings,
+  signal: AbortSignal,
+  { name, env, servers }: { name: string; env: ConnectContext['env']; servers: string[] },
+): Promise<NatsConnection> {
+  const options = connectionOptions(settings, env, name);
+  return abortable(
+    connect({
+      ...options,
+      name: `${options.name ?? name}:move`,
+      servers,
+      reconnect: false,
+      maxReconnectAttempts: 0,
+      waitOnFirstConnect: false,
+    }),
+    signal,
+  );
+}
+
+/**
+ * The nats.js options: the user's, with the resolved servers, credentials moved out of the URLs
+ * and the creds file read; a worker reconnects forever unless told otherwise.
+ */
+function connectionOptions(
+  settings: ConnectionSettings,
+  env: ConnectContext['env'],
+  name: string,
+): ConnectionOptions {
+  const servers = resolveServers(settings, env);
+  const options = credentialsFromUrls({
+    name,
+    maxReconnectAttempts: -1,
+    ...settings.connection,
+    ...(servers === undefined ? {} : { servers }),
+  });
+  if (settings.credsFile !== undefined) options.authenticator = readCreds(settings.credsFile);
+  return options;
 }
 
 /** The error for a wait that ended: a connect timeout says what it waited for, a stop is kept. */
@@ -246,6 +284,22 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
       resolve();
     }
   });
+}
+
+/** Whether `step` resolved within `ms` (rejects if it failed first); the timer is cleared. */
+export async function within(step: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const done = step.then(() => true as const);
+  // Failing after the bound is nobody's concern: not an unhandled rejection.
+  done.catch(() => {});
+  try {
+    return await Promise.race([done, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Whether the connected server's version is at least `major.minor`. */

@@ -2,10 +2,16 @@
 // load: the SDK's defaults, a broker node lost (the leader of the jobs stream, or of the
 // registry bucket), a rolling restart of every broker, and workers that start at the same
 // instant on a fresh cluster. Each prints its figures.
-import { type NatsCluster, type NatsClusterNode, startNatsCluster } from '@handover/testkit';
+import {
+  type NatsCluster,
+  type NatsClusterNode,
+  startNatsCluster,
+  waitFor,
+} from '@handover/testkit';
 import { type ConsumerInfo, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { msg } from '../helpers.js';
 import { drained, Fleet, type LoadCounts, startLoad, startWatch } from './fleet.js';
 
 let cluster: NatsCluster;
@@ -41,6 +47,11 @@ const fleetOf = (service: string, extra: Record<string, string> = {}) => {
 };
 const other = (node: NatsClusterNode) => cluster.servers.find((n) => n !== node) as NatsClusterNode;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The fields of a `/connz` entry read here. */
+interface ConnzEntry {
+  name?: string;
+  out_msgs: number;
+}
 type Watch = Awaited<ReturnType<typeof startWatch>>;
 
 /** The figures every scenario prints: the task client, the jobs and what the watch saw. */
@@ -148,8 +159,9 @@ describe('workers on a 3-node cluster', () => {
   );
 
   it('all on one node in lame duck move away without leaving the subject unserved', async () => {
-    // Each worker pauses its intake while it moves: the three of one node must not pause at
-    // the same instant, or a requester elsewhere gets "no responders".
+    // Each worker unsubscribes while it moves: make before break, a bridge on another node
+    // subscribes first, so that a requester elsewhere never gets "no responders", whenever
+    // the three of one node move.
     const [node, requesterNode] = cluster.servers as [NatsClusterNode, NatsClusterNode];
     const service = 'ldmall';
     const fleet = fleetOf(service, { NATS_URL: node.url });
@@ -169,26 +181,95 @@ describe('workers on a 3-node cluster', () => {
           }),
         ),
       );
+      const bridgesClosed = await Promise.all(
+        fleet.children.map((c) =>
+          c.waitForLog(msg('closed the connection that bridged the move'), {
+            what: 'the bridge to close',
+          }),
+        ),
+      );
       await load.progress(50, 'load after the move');
       await load.stop();
       const { counts } = load;
       const figures = {
-        moves: moved.map((l) => `${l.msg} (${String(l.pausedMs)} ms paused)`),
+        moves: moved.map(
+          (l) =>
+            `${l.msg} (${String(l.pausedMs)} ms paused, ${String(l.unservedMs)} ms unserved, bridged: ${String(l.bridged)})`,
+        ),
+        bridgeTasks: bridgesClosed.map((l) => l.tasks),
         plain: `${counts.plainOk} ok, ${counts.plainFailed.length} failed`,
         client: `${counts.clientOk} ok, ${counts.clientFailed.length} failed`,
       };
       console.log(`lame duck, every worker on the node: ${JSON.stringify(figures)}`);
       const detail = JSON.stringify({ ...figures, ...counts });
       expect(
-        moved.map((l) => l.msg),
+        moved.map((l) => [l.msg, l.bridged, l.unservedMs]),
         detail,
-      ).toEqual(Array(3).fill('moved to another NATS server'));
+      ).toEqual(Array(3).fill(['moved to another NATS server', true, 0]));
       expect(counts.plainFailed, detail).toEqual([]);
       expect(counts.clientFailed, detail).toEqual([]);
       await node.exited();
       expect(await fleet.stop()).toEqual([0, 0, 0]);
     } finally {
       // At once if it has exited already.
+      await node.exited();
+    }
+  }, 120_000);
+
+  it('answer what a bridge took when the stop comes during a move, and close it before exiting', async () => {
+    const [node, requesterNode] = cluster.servers as [NatsClusterNode, NatsClusterNode];
+    const service = 'ldmstop';
+    const fleet = fleetOf(service, { NATS_URL: node.url, HANDOVER_GRACE_PERIOD_MS: '20000' });
+    const worker = await fleet.start();
+    const requester = await connect({ servers: requesterNode.url });
+    const ask = (ms: number) =>
+      requester
+        .request(`handover.${service}.tasks`, JSON.stringify({ ms }), { timeout: 15_000 })
+        .then((reply) => reply.headers?.get('Nats-Service-Error-Code') || 'ok')
+        .catch((error: Error) => error.message);
+    try {
+      // Running on the old connection when the move starts: its pause waits for this one.
+      const held = ask(5000);
+      await node.lameDuck();
+      await worker.waitForLog(msg('subscribed on another NATS server before moving'), {
+        timeoutMs: 10_000,
+        what: 'the bridge to subscribe',
+      });
+      const bridged = [ask(1500), ask(1500), ask(1500)];
+      // The bridge has been handed the three before the stop.
+      const name = `handover:${service}:${service}-1:move`;
+      await waitFor(
+        async () => {
+          for (const server of cluster.servers.filter((n) => n !== node && n.running)) {
+            const connz = await server.monitor<{ connections?: ConnzEntry[] }>('/connz');
+            const bridge = connz.connections?.find((c) => c.name === name);
+            if (bridge && bridge.out_msgs >= 3) return true;
+          }
+          return false;
+        },
+        { what: 'the bridge to be handed the three tasks' },
+      );
+      worker.signal('SIGTERM');
+      const answers = await Promise.all([held, ...bridged]);
+      const exit = await worker.waitForExit(20_000);
+      const lines = worker.logs.map((l) => String(l.msg));
+      const closedAt = lines.indexOf('closed the connection that bridged the move');
+      const ldm = lines.indexOf('the NATS server is shutting down (lame duck mode)');
+      const figures = {
+        answers,
+        exit: exit.code,
+        closedAt,
+        stoppedAt: lines.indexOf('stopped'),
+        sequence: lines.slice(ldm),
+      };
+      console.log(`stop during a lame-duck move: ${JSON.stringify(figures)}`);
+      const detail = JSON.stringify({ ...figures, logs: fleet.logOf(`${service}-1`, 0) });
+      expect(answers, detail).toEqual(['ok', 'ok', 'ok', 'ok']);
+      expect(exit.code, detail).toBe(0);
+      expect(closedAt, detail).toBeGreaterThan(-1);
+      expect(closedAt, detail).toBeLessThan(figures.stoppedAt);
+    } finally {
+      await requester.close();
       await node.exited();
     }
   }, 120_000);
