@@ -20,30 +20,6 @@ export const systemClock: Clock = {
 };
 
 /**
- * `Date.now()`, read at most once per turn of the event loop: the time the turn's first caller
- * asked for, until the loop's check phase. For timestamps taken many times a turn (every
- * request or task starts in-flight work): reading the system clock costs 100–300 ns on some
- * virtual machines, a tenth of a small HTTP request's own cost; at saturation a turn serves
- * about 20 requests. The requests of a turn were ready when it began, so its first reading is
- * also closest to when they arrived.
- */
-export function turnClock(): () => number {
-  let now: number | undefined;
-  const forget = (): void => {
-    now = undefined;
-  };
-  return () => {
-    if (now === undefined) {
-      now = Date.now();
-      // Ref'd on purpose: unref'd, the loop could block in its poll phase first and the next
-      // turn would be stamped with this turn's time.
-      setImmediate(forget);
-    }
-    return now;
-  };
-}
-
-/**
  * Resolves after `ms`, or as soon as `signal` aborts (it never rejects). Returns whether the
  * full time elapsed.
  */

@@ -51,7 +51,7 @@ export interface WorkTable {
 
 /** The worker's side of a {@link WorkTable}: a clock for starts, and where ends are reported. */
 export interface WorkCounter {
-  /** When a piece of work starts, on the worker's clock (read once per turn of the loop). */
+  /** When a piece of work starts, on the worker's clock. */
   stamp(): number;
   /**
    * A piece of work ended (required for every end once the table is watched, harmless before).
@@ -179,7 +179,7 @@ export class TaskTracker {
   #last: TaskRecord | undefined;
   #size = 0;
   readonly #now: () => number;
-  /** Timestamps the start of work: may be cheaper and coarser than `now` (a turn's time). */
+  /** Timestamps the start of work: `now`, or the same clock read without a wrapper. */
   readonly #stamp: () => number;
   readonly #stats: Stats | undefined;
   #idleWaiters: (() => void)[] = [];
@@ -192,7 +192,7 @@ export class TaskTracker {
 
   /**
    * @param now the worker's clock, for ages and durations.
-   * @param stamp when work starts: `now` unless cheaper (the system clock once per turn).
+   * @param stamp when work starts: `now` unless cheaper (`Date.now` itself for the system clock).
    */
   constructor(concurrency: number, now: () => number, stats?: Stats, stamp = now) {
     this.#concurrency = concurrency;

@@ -1,5 +1,5 @@
 import { AttachedPorts } from './attached.js';
-import { type Clock, systemClock, turnClock } from './clock.js';
+import { type Clock, systemClock } from './clock.js';
 import { resolveSettings, resolveTiming, type Timing, type WorkerSettings } from './config.js';
 import { createPortContext } from './context.js';
 import { TypedEmitter } from './emitter.js';
@@ -106,13 +106,15 @@ class HandoverWorker implements Worker {
         this.#readiness.check(`state:${change.to}`);
       },
     );
-    // Work starts are stamped by the system clock once per turn (one reading for ~20 requests
-    // at saturation); an injected clock is read every time, as tests move it between calls.
+    // Work starts (every HTTP request) are stamped with `Date.now` itself, not through the
+    // clock's wrapper. It was read once per turn of the loop (a `setImmediate` to forget the
+    // reading): that cost ~400 instructions a request more on Fastify's hello-world than a
+    // reading each time (vDSO, ~40 ns here). docs/benchmarks.md.
     this.#tasks = new TaskTracker(
       this.concurrency,
       () => this.#clock.now(),
       this.#stats,
-      this.#clock === systemClock ? turnClock() : undefined,
+      this.#clock === systemClock ? Date.now : undefined,
     );
     this.#heartbeat = new Heartbeat(this.#clock, this.#ports.all, this.logger);
     this.#stop = new StopControl({

@@ -21,7 +21,7 @@ export interface Connection {
    */
   counted: number;
   /**
-   * When the first of the counted requests began (the worker's turn clock): without pipelining,
+   * When the first of the counted requests began (the worker's clock): without pipelining,
    * when the request in flight began.
    */
   startedAt: number;
@@ -39,8 +39,8 @@ export interface Connection {
   response: ServerResponse | undefined;
   /**
    * When the connection last finished a response (or was accepted), in epoch ms: kept only
-   * from the start of the drain on (a clock read per request costs more than the rest of the
-   * bookkeeping); the start of the drain stands for earlier activity. 0 before.
+   * from the start of the drain on (it is read at each response's end, which is not listened
+   * to before); the start of the drain stands for earlier activity. 0 before.
    */
   lastActiveAt: number;
   /** The server sent its FIN on this connection (it closes once the peer answers with its own). */
