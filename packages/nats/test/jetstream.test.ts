@@ -186,9 +186,14 @@ describe('JetStream intake', () => {
       what: 'the hopeless job termed',
     });
     const seen = acks.acks.get(hopeless.seq) ?? [];
+    // On failure, what the worker said about each delivery of the job, to tell a settlement it
+    // did not send from one this watcher did not see.
+    const said = w.logs
+      .filter((l) => l.seq === hopeless.seq)
+      .map((l) => `${String(l.deliveryCount)}:${String(l.msg)}`);
     expect(
       seen.filter((k) => k === '-NAK'),
-      `settlements: ${seen.join(' ')}`,
+      `settlements: ${seen.join(' ')}; the worker said: ${said.join(' | ')}`,
     ).toHaveLength(9);
     expect(acks.acks.get(rejected.seq)).toEqual(['+TERM']);
     // The log line and the +TERM leave the worker together, by different roads (stdout, NATS).
