@@ -6,6 +6,17 @@ import { msg, ready, useNats } from './helpers.js';
 
 const { nc, worker } = useNats();
 
+/** Whether a server's `version` (`2.9.10`) is at least `want`. */
+function atLeast(version: string | undefined, want: readonly number[]): boolean {
+  const have = (version ?? '0').split('.').map((part) => Number.parseInt(part, 10) || 0);
+  for (let i = 0; i < want.length; i++) {
+    const a = have[i] ?? 0;
+    const b = want[i] ?? 0;
+    if (a !== b) return a > b;
+  }
+  return true;
+}
+
 /**
  * Records every acknowledgement the pool sends for `stream`/`consumer`, by stream sequence:
  * the ack subject is `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<time>.<pending>`.
@@ -185,20 +196,30 @@ describe('JetStream intake', () => {
       timeoutMs: 20_000,
       what: 'the hopeless job termed',
     });
+    // The log line and the +TERM leave the worker together, by different roads (stdout, NATS).
+    await w.waitForLog(msg('job failed on its last allowed delivery: terminated'));
     const seen = acks.acks.get(hopeless.seq) ?? [];
-    // On failure, what the worker said about each delivery of the job, to tell a settlement it
-    // did not send from one this watcher did not see.
-    const said = w.logs
-      .filter((l) => l.seq === hopeless.seq)
-      .map((l) => `${String(l.deliveryCount)}:${String(l.msg)}`);
+    const mine = w.logs.filter((l) => l.seq === hopeless.seq);
+    const retried = mine.filter((l) => l.msg === 'job failed: will be retried');
+    const detail = `settlements: ${seen.join(' ')}; the worker said: ${mine
+      .map((l) => `${String(l.deliveryCount)}:${String(l.msg)}`)
+      .join(' | ')}`;
+    // Every nak the worker sent was seen, one per delivery it failed.
     expect(
       seen.filter((k) => k === '-NAK'),
-      `settlements: ${seen.join(' ')}; the worker said: ${said.join(' | ')}`,
-    ).toHaveLength(9);
+      detail,
+    ).toHaveLength(retried.length);
+    // Nine deliveries failed and were nak'ed, the tenth termed. Before nats-server's fix of
+    // April 2024 (pull request #5338, 2.10), a redelivery taken off the server's queue when no
+    // pull request was waiting is counted and not delivered: the job then has one delivery fewer
+    // (a number missing from the worker's log). CI's server is Debian's 2.9.
+    const naks = retried.length;
+    expect(naks === 9 || (naks === 8 && !atLeast(nc().info?.version, [2, 10, 16])), detail).toBe(
+      true,
+    );
     expect(acks.acks.get(rejected.seq)).toEqual(['+TERM']);
-    // The log line and the +TERM leave the worker together, by different roads (stdout, NATS).
-    const last = await w.waitForLog(msg('job failed on its last allowed delivery: terminated'));
-    expect(last).toMatchObject({ seq: hopeless.seq, deliveryCount: 10 });
+    const last = mine.find((l) => l.msg === 'job failed on its last allowed delivery: terminated');
+    expect(last, detail).toMatchObject({ seq: hopeless.seq, deliveryCount: 10 });
     acks.stop();
     w.signal('SIGTERM');
     await w.waitForExit();
