@@ -164,7 +164,10 @@ export async function rollBehindLb(options: LbRollOptions): Promise<LbRollResult
         drainMs.push(exit.at - signalledAt);
         exitCodes.push(exit.code);
         for (const line of stopping.child.logs) {
-          if (typeof line.msg === 'string' && /^server (closing|closed)|^closed$/.test(line.msg)) {
+          if (
+            typeof line.msg === 'string' &&
+            /^server (closing|closed)|^closed$|^forced exit$/.test(line.msg)
+          ) {
             closeLogs.push(JSON.stringify(line));
           }
         }
