@@ -142,7 +142,13 @@ describe('JetStream intake', () => {
     const done = await b.waitForLog((l) => l.msg === 'job started' && l.seq === started.seq, {
       timeoutMs: 10_000,
     });
-    expect(done.deliveryCount).toBe(2);
+    // Before nats-server's fix of April 2024 (pull request #5305, 2.10), the first redelivery
+    // may go to a pull request the dead worker left waiting: it fails, the server steps its
+    // sequence back, and B gets the job again as new, with delivery count 1. CI's server is 2.9.
+    const counts = atLeast(nc().info?.version, [2, 10, 16]) ? [2] : [1, 2];
+    expect(counts, `B's delivery count on ${String(nc().info?.version)}`).toContain(
+      done.deliveryCount,
+    );
     expect((done.time as number) - killedAt, 'redelivered after ack_wait').toBeGreaterThanOrEqual(
       500,
     );
