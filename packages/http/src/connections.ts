@@ -64,6 +64,13 @@ export const QUIET_MS = 300;
  */
 export const LINGER_MS = 1000;
 
+/**
+ * A socket's connection, on the socket itself: the lookup of every request is a property load,
+ * where a `Map` keyed by the socket hashes it. A socket belongs to one server, so to one table.
+ */
+const kConnection = Symbol('handover.connection');
+type TaggedSocket = Socket & { [kConnection]?: Connection | undefined };
+
 /** The connections of one server, so that the close can tell idle, busy and fresh apart. */
 export class Connections {
   readonly #bySocket = new Map<Socket, Connection>();
@@ -87,7 +94,12 @@ export class Connections {
   }
 
   get(socket: Socket): Connection | undefined {
-    return this.#bySocket.get(socket);
+    return (socket as TaggedSocket)[kConnection];
+  }
+
+  #delete(socket: Socket): boolean {
+    (socket as TaggedSocket)[kConnection] = undefined;
+    return this.#bySocket.delete(socket);
   }
 
   add(socket: Socket): Connection {
@@ -107,6 +119,7 @@ export class Connections {
       closed: false,
     };
     this.#bySocket.set(socket, connection);
+    (socket as TaggedSocket)[kConnection] = connection;
     this.#accepted++;
     rememberSocket(socket, this.#servedBy);
     socket.once('close', () => {
@@ -116,9 +129,9 @@ export class Connections {
       // end still needs the connection (its requests in flight are counted on it). What is left
       // a turn later, Node will never close.
       setImmediate(() => {
-        if (this.#bySocket.get(socket) !== connection) return;
+        if (this.get(socket) !== connection) return;
         this.#gone(connection);
-        this.#bySocket.delete(socket);
+        this.#delete(socket);
       });
     });
     return connection;
@@ -127,7 +140,7 @@ export class Connections {
   /** Takes a closed connection out of the table once it has no response left; true if it did. */
   forget(connection: Connection): boolean {
     if (!connection.closed || connection.active > 0) return false;
-    return this.#bySocket.delete(connection.socket);
+    return this.#delete(connection.socket);
   }
 
   addHandshaking(socket: Socket): void {

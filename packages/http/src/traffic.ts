@@ -86,9 +86,45 @@ export class Traffic implements ServedBy, WorkTable {
     } else {
       server.on('connection', (socket: Socket) => this.#onConnection(socket));
     }
-    // First, so that a response written synchronously by the app already sees our headers.
-    server.prependListener('request', this.#onRequest);
+    this.#listenToRequests(server);
     this.#watchUpgrades(server);
+  }
+
+  /**
+   * Runs {@link #onRequest} ahead of the app's handlers, so that a response the app writes at
+   * once already carries our headers. A server with one `request` listener (the handler given
+   * to `createServer`: Fastify's, an Express app, most apps) gets a single listener that calls
+   * both: Node's `emit` calls a lone listener directly, where two cost a copy of the listener
+   * array and a loop on every request (~1,000 instructions a request on Fastify's hello-world,
+   * docs/benchmarks.md). The fused listener stands for the handler as a `once` wrapper does:
+   * `server.listeners('request')` shows the handler, and removing the handler removes it. Once
+   * it is removed (`removeListener`, `removeAllListeners`), Handover's listener comes back on
+   * its own, ahead of the others, so that requests are still counted.
+   */
+  #listenToRequests(server: Server): void {
+    const [first, ...others] = server.rawListeners('request');
+    if (typeof first !== 'function' || others.length > 0 || 'listener' in first) {
+      server.prependListener('request', this.#onRequest);
+      return;
+    }
+    const handler = first as (this: Server, req: IncomingMessage, res: ServerResponse) => unknown;
+    const onRequest = this.#onRequest;
+    const fused = Object.assign(
+      function handover(this: Server, req: IncomingMessage, res: ServerResponse): unknown {
+        onRequest(req, res);
+        return handler.call(this, req, res);
+      },
+      { listener: handler },
+    );
+    server.removeListener('request', handler);
+    server.prependListener('request', fused);
+    const onRemoved = (event: string | symbol, listener: unknown): void => {
+      if (event !== 'request' || listener !== handler) return;
+      if (server.rawListeners('request').includes(fused)) return;
+      server.removeListener('removeListener', onRemoved);
+      server.prependListener('request', this.#onRequest);
+    };
+    server.on('removeListener', onRemoved);
   }
 
   /** Connections the listener has accepted so far (TLS ones before their handshake). */

@@ -1,4 +1,4 @@
-import { Agent, createServer, type IncomingMessage } from 'node:http';
+import { Agent, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { connect, type Socket } from 'node:net';
 import { isHandoverError, type PortContext } from '@handover/core';
@@ -128,6 +128,79 @@ describe('attachServer', () => {
     expect(await drain).toMatchObject({ exitCode: 0, abandoned: [] });
     expect(worker.inflight).toBe(0);
     agent.destroy();
+  });
+
+  it("runs ahead of the app's handler in one listener that stands for the handler", async () => {
+    /** A server attached to a fresh worker; its handler notes what it saw. */
+    const attached = async () => {
+      const { worker } = testWorker();
+      const seen: string[] = [];
+      const handler = (req: IncomingMessage, res: ServerResponse): void => {
+        seen.push(`${req.url} ${worker.inflight}`);
+        res.end('ok');
+      };
+      const server = createServer(handler);
+      attachServer(worker, server);
+      const port = await listenOn(server);
+      return { worker, seen, handler, server, port };
+    };
+
+    const plain = await attached();
+    // One listener, shown as the app's own (as a `once` wrapper is).
+    expect(plain.server.rawListeners('request')).toHaveLength(1);
+    expect(plain.server.listeners('request')).toEqual([plain.handler]);
+    expect(plain.server.listenerCount('request')).toBe(1);
+    await httpRequest({ port: plain.port, path: '/a' });
+    // Counted before the handler ran, once.
+    expect(plain.seen).toEqual(['/a 1']);
+
+    // The app swaps its handler: the new one serves, and requests are still counted.
+    const swapped = await attached();
+    swapped.server.removeListener('request', swapped.handler);
+    swapped.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      swapped.seen.push(`other ${req.url} ${swapped.worker.inflight}`);
+      res.end('other');
+    });
+    expect(swapped.server.listeners('request')).toHaveLength(2);
+    expect((await httpRequest({ port: swapped.port, path: '/b' })).body).toBe('other');
+    expect(swapped.seen).toEqual(['other /b 1']);
+
+    // A library that takes over dispatch (as engine.io does) re-sends what is not its own to
+    // the listeners it took (the app's handler): each request is still counted once, by
+    // Handover's listener, which came back on its own.
+    const taken = await attached();
+    const listeners = taken.server.listeners('request') as ((...args: unknown[]) => void)[];
+    taken.server.removeAllListeners('request');
+    expect(taken.server.listenerCount('request')).toBe(1);
+    taken.server.on('request', (req, res) => {
+      for (const listener of listeners) listener.call(taken.server, req, res);
+    });
+    await httpRequest({ port: taken.port, path: '/c' });
+    expect(taken.seen).toEqual(['/c 1']);
+
+    for (const { worker } of [plain, swapped, taken]) {
+      expect(worker.inflight).toBe(0);
+      expect(await worker.drain()).toMatchObject({ exitCode: 0, abandoned: [] });
+    }
+  });
+
+  it('listens on its own, first, to a server with no handler or several listeners', async () => {
+    for (const listeners of [0, 2]) {
+      const { worker } = testWorker();
+      const seen: number[] = [];
+      const server = createServer();
+      for (let i = 0; i < listeners; i++) server.on('request', () => seen.push(worker.inflight));
+      attachServer(worker, server);
+      server.on('request', (_req, res) => {
+        seen.push(worker.inflight);
+        res.end();
+      });
+      expect(server.rawListeners('request')).toHaveLength(listeners + 2);
+      const port = await listenOn(server);
+      await httpRequest({ port, path: '/' });
+      expect(seen).toEqual(Array(listeners + 1).fill(1));
+      expect(worker.inflight).toBe(0);
+    }
   });
 
   it('logs the request in flight as busy when its app closes the server before any drain', async () => {
