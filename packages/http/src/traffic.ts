@@ -95,8 +95,8 @@ export class Traffic implements ServedBy, WorkTable {
    * once already carries our headers. A server with one `request` listener (the handler given
    * to `createServer`: Fastify's, an Express app, most apps) gets a single listener that calls
    * both: Node's `emit` calls a lone listener directly, where two cost a copy of the listener
-   * array and a loop on every request (~1,000 instructions a request on Fastify's hello-world,
-   * docs/benchmarks.md). The fused listener stands for the handler as a `once` wrapper does:
+   * array and a loop on every request (too small to tell apart from a process's own noise in
+   * `fastify-instructions`, docs/benchmarks.md). The fused listener stands for the handler as a `once` wrapper does:
    * `server.listeners('request')` shows the handler, and removing the handler removes it. Once
    * it is removed (`removeListener`, `removeAllListeners`), Handover's listener comes back on
    * its own, ahead of the others, so that requests are still counted.
