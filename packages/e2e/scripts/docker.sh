@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A private Docker engine for the end-to-end tests, separate from any system Docker:
-#   docker.sh ensure   install docker.io when missing, start dockerd (or reuse the one this
-#                      script started), wait for it, and make it a one-node Swarm manager
+#   docker.sh ensure   install docker.io and iptables when missing, start dockerd (or reuse
+#                      the one this script started), wait for it, make it a one-node Swarm
+#                      manager
 #   docker.sh stop     stop what `ensure` started and undo what dockerd left on the host
 #                      (bridges, iptables chains, FORWARD policy); images stay cached
 #   docker.sh status   print whether it runs, and the DOCKER_HOST to use
@@ -39,18 +40,23 @@ our_pid() {
 }
 
 install_docker() {
-  command -v dockerd >/dev/null 2>&1 && [[ -n "$client" ]] && return 0
-  [[ "$(id -u)" == 0 ]] || die "dockerd is missing; install docker.io (apt-get install docker.io) as root"
-  say "installing docker.io"
+  # dockerd needs iptables at start (its NAT chains); a machine can have the daemon without it.
+  local packages=()
+  command -v dockerd >/dev/null 2>&1 && [[ -n "$client" ]] || packages+=(docker.io)
+  command -v iptables >/dev/null 2>&1 || packages+=(iptables)
+  ((${#packages[@]} == 0)) && return 0
+  [[ "$(id -u)" == 0 ]] || die "missing ${packages[*]}; install them (apt-get install ${packages[*]}) as root"
+  say "installing ${packages[*]}"
   # Keep the package from starting a system dockerd: it would own docker0 and iptables too.
   local policy=/usr/sbin/policy-rc.d made=0
   if [[ ! -e "$policy" ]]; then
     printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && made=1
   fi
   apt-get update -qq </dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io </dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" </dev/null
   ((made)) && rm -f "$policy"
   client="$(command -v /usr/bin/docker || command -v docker)"
+  command -v iptables >/dev/null 2>&1 || die "iptables is still missing after installing it"
 }
 
 # What the host looked like before our first start, so `stop` can put it back. Written once:
