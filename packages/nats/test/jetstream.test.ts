@@ -18,6 +18,13 @@ function atLeast(version: string | undefined, want: readonly number[]): boolean 
 }
 
 /**
+ * The first nats-server release with both redelivery fixes the tests below allow for: pull
+ * requests #5305 (a redelivery no longer goes to a dead worker's waiting pull) and #5338 (a
+ * redelivery is no longer counted without being delivered), both April 2024, in 2.10.16.
+ */
+const DELIVERY_COUNT_FIXES = [2, 10, 16] as const;
+
+/**
  * Records every acknowledgement the pool sends for `stream`/`consumer`, by stream sequence:
  * the ack subject is `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<time>.<pending>`.
  */
@@ -145,7 +152,7 @@ describe('JetStream intake', () => {
     // Before nats-server's fix of April 2024 (pull request #5305, 2.10), the first redelivery
     // may go to a pull request the dead worker left waiting: it fails, the server steps its
     // sequence back, and B gets the job again as new, with delivery count 1. CI's server is 2.9.
-    const counts = atLeast(nc().info?.version, [2, 10, 16]) ? [2] : [1, 2];
+    const counts = atLeast(nc().info?.version, DELIVERY_COUNT_FIXES) ? [2] : [1, 2];
     expect(counts, `B's delivery count on ${String(nc().info?.version)}`).toContain(
       done.deliveryCount,
     );
@@ -220,9 +227,10 @@ describe('JetStream intake', () => {
     // pull request was waiting is counted and not delivered: the job then has one delivery fewer
     // (a number missing from the worker's log). CI's server is Debian's 2.9.
     const naks = retried.length;
-    expect(naks === 9 || (naks === 8 && !atLeast(nc().info?.version, [2, 10, 16])), detail).toBe(
-      true,
-    );
+    expect(
+      naks === 9 || (naks === 8 && !atLeast(nc().info?.version, DELIVERY_COUNT_FIXES)),
+      detail,
+    ).toBe(true);
     expect(acks.acks.get(rejected.seq)).toEqual(['+TERM']);
     const last = mine.find((l) => l.msg === 'job failed on its last allowed delivery: terminated');
     expect(last, detail).toMatchObject({ seq: hopeless.seq, deliveryCount: 10 });
