@@ -8,8 +8,8 @@ export interface Connection {
   /**
    * Whether each of this connection's responses is listened to (its end noticed when it closes):
    * once the worker watches the server's work, from the drain on, or after a pipelined request.
-   * Until then `active` and `counted` are not kept: the connection has one request at most, its
-   * latest `response`, and that request has ended once the response is destroyed (closed).
+   * Until then `active` and `response` are not kept: the connection has one request at most, and
+   * it is in flight while Node is writing its response (the socket's own record of it).
    */
   watched: boolean;
   /** Requests received and not yet answered (more than one when pipelined); kept when watched. */
@@ -33,7 +33,7 @@ export interface Connection {
   /** Handed over to an `upgrade` listener (WebSocket): no longer HTTP. */
   upgraded: boolean;
   /**
-   * The latest response; when watched, only until it closes. With pipelining, earlier ones may
+   * The latest response, kept once watched, until it closes. With pipelining, earlier ones may
    * be pending too; the latest is the one whose `Connection: close` ends the connection.
    */
   response: ServerResponse | undefined;

@@ -6,6 +6,22 @@ import { pathOf } from './answer.js';
 import { type Connection, Connections } from './connections.js';
 import type { ServedBy } from './request-tracking.js';
 
+/**
+ * Node's own record of the response it is writing on a socket: set when the response is given
+ * the socket, cleared once the response has finished. A pipelined request's response waits its
+ * turn, so while an earlier one is being written this is that earlier one.
+ */
+type HttpSocket = Socket & { _httpMessage?: ServerResponse | null };
+
+/**
+ * The response being written on `socket`, if any. A runtime that does not keep it makes every
+ * request look pipelined: each connection is then watched (listened to), which is correct,
+ * only slower.
+ */
+function writing(socket: Socket): ServerResponse | undefined {
+  return (socket as HttpSocket)._httpMessage ?? undefined;
+}
+
 const taskNames = new Map<string | undefined, string>();
 
 /** `http:GET`, without building a string per request. */
@@ -41,8 +57,9 @@ export interface DrainTiming {
  * to know (on Fastify's hello-world a handle per request cost ~1,300 instructions a request,
  * 2.5% of the whole). Until the worker watches the table (a drain waits for the last request,
  * or task metrics time each) or the drain begins, no response is listened to: a connection
- * carries one request at a time, and it has ended once its response is destroyed, which the
- * connection's next request, or the worker's question, finds out. A response's `close`
+ * carries one request at a time, and it has ended once Node has finished writing its response
+ * (`writing()`), which the connection's next request, or the worker's question, finds out. The
+ * response is not held meanwhile: it dies young, as without Handover. A response's `close`
  * listener cost ~730 instructions a request. A pipelined request (its connection's previous
  * response still open) makes its connection watched.
  */
@@ -183,13 +200,14 @@ export class Traffic implements ServedBy, WorkTable {
   /** Listens to the response of an unwatched connection, if it is still open, and to every later one. */
   #watch(connection: Connection): void {
     connection.watched = true;
-    const res = connection.response;
+    const res = writing(connection.socket);
     if (res === undefined || res.destroyed) {
       connection.response = undefined;
       connection.active = 0;
       connection.counted = 0;
       return;
     }
+    connection.response = res;
     connection.active = 1;
     // Released while unwatched (a probe): its close must not count off another request.
     if (connection.counted === 0) this.#markReleased(res.req);
@@ -208,7 +226,7 @@ export class Traffic implements ServedBy, WorkTable {
   /** A connection's counted requests in flight. */
   #inFlight(connection: Connection): number {
     if (connection.watched) return connection.counted;
-    const res = connection.response;
+    const res = writing(connection.socket);
     return connection.counted > 0 && res !== undefined && !res.destroyed ? 1 : 0;
   }
 
@@ -225,10 +243,9 @@ export class Traffic implements ServedBy, WorkTable {
     connection.url = req.url;
     const work = this.#work;
     if (!connection.watched) {
-      const previous = connection.response;
-      // The previous request has ended (always, unless this one was pipelined behind it).
-      if (previous === undefined || previous.destroyed) {
-        connection.response = res;
+      // Node gave this response the socket: the previous request has ended (always, unless
+      // this one was pipelined behind it).
+      if (writing(socket) === res) {
         if (work !== undefined) {
           connection.counted = 1;
           connection.startedAt = work.stamp();
@@ -294,7 +311,7 @@ export class Traffic implements ServedBy, WorkTable {
     const connection = this.connections.get(req.socket);
     if (this.#work === undefined || connection === undefined || connection.counted === 0) return;
     if (!connection.watched) {
-      const res = connection.response;
+      const res = writing(req.socket);
       if (res?.req === req && !res.destroyed) connection.counted = 0;
       return;
     }

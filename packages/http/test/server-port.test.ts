@@ -1,6 +1,8 @@
 import { Agent, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { connect, type Socket } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { isHandoverError, type PortContext } from '@handover/core';
 import { httpRequest, waitFor } from '@handover/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -127,6 +129,39 @@ describe('attachServer', () => {
     expect((await slow).body).toBe('slow');
     expect(await drain).toMatchObject({ exitCode: 0, abandoned: [] });
     expect(worker.inflight).toBe(0);
+    agent.destroy();
+  });
+
+  it('holds no answered request or response while its keep-alive connection is idle', async () => {
+    // A connection waiting for its next request must not keep the last one alive (its headers,
+    // and whatever the app hung on it: a parsed body, a user); without Handover it dies young.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const { worker } = testWorker();
+    const collected = new Set<string>();
+    const registry = new FinalizationRegistry<string>((what) => collected.add(what));
+    const server = createServer((req, res) => {
+      registry.register(req, 'request');
+      registry.register(res, 'response');
+      (req as IncomingMessage & { body?: unknown }).body = { payload: 'x'.repeat(1 << 20) };
+      res.end('ok');
+    });
+    attachServer(worker, server);
+    const port = await listenOn(server);
+    await worker.start();
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    await httpRequest({ port, path: '/a', agent });
+    expect(agent.freeSockets).not.toEqual({});
+    expect(worker.inflight).toBe(0);
+    await waitFor(
+      () => {
+        gc();
+        return collected.size === 2;
+      },
+      { what: 'the answered request and response to be collected', timeoutMs: 5_000 },
+    );
+    // Still counted and listed correctly afterwards.
+    expect(worker.tasks()).toEqual([]);
     agent.destroy();
   });
 
