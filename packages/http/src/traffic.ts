@@ -8,8 +8,11 @@ import type { ServedBy } from './request-tracking.js';
 
 /**
  * Node's own record of the response it is writing on a socket: set when the response is given
- * the socket, cleared once the response has finished. A pipelined request's response waits its
- * turn, so while an earlier one is being written this is that earlier one.
+ * the socket, cleared once the response has finished (not when the socket closes under it: the
+ * response is then destroyed, which is why readers check `destroyed` too). A pipelined request's
+ * response waits its turn, so while an earlier one is being written this is that earlier one.
+ * An app that takes the socket over with `res.detachSocket()` clears it early: its request then
+ * stops counting (unless the connection is watched).
  */
 type HttpSocket = Socket & { _httpMessage?: ServerResponse | null };
 
@@ -61,7 +64,7 @@ export interface DrainTiming {
  * (`writing()`), which the connection's next request, or the worker's question, finds out. The
  * response is not held meanwhile: it dies young, as without Handover. A response's `close`
  * listener cost ~730 instructions a request. A pipelined request (its connection's previous
- * response still open) makes its connection watched.
+ * response still being written) makes its connection watched.
  */
 export class Traffic implements ServedBy, WorkTable {
   readonly connections: Connections;
