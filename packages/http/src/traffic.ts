@@ -9,20 +9,21 @@ import type { ServedBy } from './request-tracking.js';
 /**
  * Node's own record of the response it is writing on a socket: set when the response is given
  * the socket, cleared once the response has finished (not when the socket closes under it: the
- * response is then destroyed, which is why readers check `destroyed` too). A pipelined request's
- * response waits its turn, so while an earlier one is being written this is that earlier one.
- * An app that takes the socket over with `res.detachSocket()` clears it early: its request then
- * stops counting (unless the connection is watched).
+ * response is then destroyed, which `writing()` checks). A pipelined request's response waits
+ * its turn, so while an earlier one is being written this is that earlier one. An app that
+ * takes the socket over with `res.detachSocket()` clears it early: its request then stops
+ * counting (unless the connection is watched).
  */
 type HttpSocket = Socket & { _httpMessage?: ServerResponse | null };
 
 /**
- * The response being written on `socket`, if any. A runtime that does not keep it makes every
- * request look pipelined: each connection is then watched (listened to), which is correct,
- * only slower.
+ * The response being written on `socket`, if any (one destroyed under its socket is not). A
+ * runtime that does not keep the record makes every request look pipelined: each connection
+ * is then watched (listened to), which is correct, only slower.
  */
 function writing(socket: Socket): ServerResponse | undefined {
-  return (socket as HttpSocket)._httpMessage ?? undefined;
+  const res = (socket as HttpSocket)._httpMessage;
+  return res === null || res === undefined || res.destroyed ? undefined : res;
 }
 
 const taskNames = new Map<string | undefined, string>();
@@ -116,10 +117,10 @@ export class Traffic implements ServedBy, WorkTable {
    * to `createServer`: Fastify's, an Express app, most apps) gets a single listener that calls
    * both: Node's `emit` calls a lone listener directly, where two cost a copy of the listener
    * array and a loop on every request (too small to tell apart from a process's own noise in
-   * `fastify-instructions`, docs/benchmarks.md). The fused listener stands for the handler as a `once` wrapper does:
-   * `server.listeners('request')` shows the handler, and removing the handler removes it. Once
-   * it is removed (`removeListener`, `removeAllListeners`), Handover's listener comes back on
-   * its own, ahead of the others, so that requests are still counted.
+   * `fastify-instructions`, docs/benchmarks.md). The fused listener stands for the handler as a
+   * `once` wrapper does: `server.listeners('request')` shows the handler, and removing the
+   * handler removes it. Once it is removed (`removeListener`, `removeAllListeners`), Handover's
+   * listener comes back on its own, ahead of the others, so that requests are still counted.
    */
   #listenToRequests(server: Server): void {
     const [first, ...others] = server.rawListeners('request');
@@ -204,7 +205,7 @@ export class Traffic implements ServedBy, WorkTable {
   #watch(connection: Connection): void {
     connection.watched = true;
     const res = writing(connection.socket);
-    if (res === undefined || res.destroyed) {
+    if (res === undefined) {
       connection.response = undefined;
       connection.active = 0;
       connection.counted = 0;
@@ -229,8 +230,7 @@ export class Traffic implements ServedBy, WorkTable {
   /** A connection's counted requests in flight. */
   #inFlight(connection: Connection): number {
     if (connection.watched) return connection.counted;
-    const res = writing(connection.socket);
-    return connection.counted > 0 && res !== undefined && !res.destroyed ? 1 : 0;
+    return connection.counted > 0 && writing(connection.socket) !== undefined ? 1 : 0;
   }
 
   // The hot path: one call per request, so no closure, no string building, no WeakMap, and
@@ -314,8 +314,7 @@ export class Traffic implements ServedBy, WorkTable {
     const connection = this.connections.get(req.socket);
     if (this.#work === undefined || connection === undefined || connection.counted === 0) return;
     if (!connection.watched) {
-      const res = writing(req.socket);
-      if (res?.req === req && !res.destroyed) connection.counted = 0;
+      if (writing(req.socket)?.req === req) connection.counted = 0;
       return;
     }
     // Answered already (the connection has moved on to another request): nothing to release.
